@@ -1,0 +1,63 @@
+"""memsim: fast simulation of memristive circuits and the learning rules that run on them.
+
+The stages are explicit: build a :class:`Network` (or generate one with
+:func:`layered`, :func:`crossbar`, ...), :meth:`Network.compile` it, describe
+terminal conditions over time as a list of :class:`Segment`, and integrate with
+:func:`simulate`, which returns an immutable :class:`Result`.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from memsim.circuit import (
+    CompiledNetwork,
+    Network,
+    compile_network,
+    crossbar,
+    erdos_renyi,
+    layered,
+    random_geometric,
+    set_roles,
+    watts_strogatz,
+)
+from memsim.devices import (
+    VTEAM,
+    CaravelliTraversaDiVentra,
+    Device,
+    LinearIonDrift,
+    MetastableSwitch,
+    Resistor,
+    Variability,
+)
+from memsim.solve import PWL, Result, Segment, Sine, simulate, solve_nodal, terminal_response
+
+try:
+    __version__ = version("memsim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "Network",
+    "CompiledNetwork",
+    "compile_network",
+    "layered",
+    "crossbar",
+    "erdos_renyi",
+    "watts_strogatz",
+    "random_geometric",
+    "set_roles",
+    "Device",
+    "Resistor",
+    "LinearIonDrift",
+    "VTEAM",
+    "CaravelliTraversaDiVentra",
+    "MetastableSwitch",
+    "Variability",
+    "Segment",
+    "Sine",
+    "PWL",
+    "simulate",
+    "solve_nodal",
+    "terminal_response",
+    "Result",
+]

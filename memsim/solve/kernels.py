@@ -1,0 +1,371 @@
+"""numba kernels of the time loop.
+
+Every kernel here has a plain-NumPy twin that the tests compare against it:
+
+============================  ==============================================
+kernel                        NumPy twin
+============================  ==============================================
+:func:`device_conductance`    :func:`memsim.devices.functions.conductance`
+:func:`device_rate`           :func:`memsim.devices.functions.rate`
+:func:`electrical_dense`      :func:`memsim.solve.nodal.solve_nodal`
+:func:`integrate_dense`       :func:`memsim.solve.stepper.integrate_python`
+============================  ==============================================
+
+Conventions shared with the NumPy code: packed parameters (see
+:mod:`memsim.devices.models`), node slots (``>= 0``: row of the node in the
+reduced system; ``SLOT_DRIVEN``; ``SLOT_ISLAND``) and method codes
+(:data:`METHODS`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "METHODS",
+    "N_STAGES",
+    "SLOT_DRIVEN",
+    "SLOT_ISLAND",
+    "device_conductance",
+    "device_rate",
+    "electrical_dense",
+    "integrate_dense",
+]
+
+#: Method codes of the fixed-step schemes.
+METHODS = {"euler": 0, "heun": 1, "rk4": 2}
+#: Distinct stage times per step: Euler t; Heun t, t+h; RK4 t, t+h/2, t+h.
+N_STAGES = {"euler": 1, "heun": 2, "rk4": 3}
+SLOT_DRIVEN = -1
+SLOT_ISLAND = -2
+
+_NAN = np.nan
+
+
+@njit(cache=True, inline="always")
+def _g_one(m, p, x):
+    if m == 0:
+        return 1.0 / p[0]
+    if m == 4:
+        return x / p[0] + (1.0 - x) / p[1]
+    return 1.0 / (p[0] * x + p[1] * (1.0 - x))
+
+
+@njit(cache=True, inline="always")
+def _sigmoid(z):
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    ez = math.exp(z)
+    return ez / (1.0 + ez)
+
+
+@njit(cache=True)
+def _rate_one(m, p, x, v, i):
+    if m == 1:  # linear ion drift
+        w = int(p[3])
+        pe = p[4]
+        f = 1.0
+        if w == 1:
+            f = 1.0 - (2.0 * x - 1.0) ** (2.0 * pe)
+        elif w == 2:
+            s = 1.0 if i < 0 else 0.0
+            f = 1.0 - (x - s) ** (2.0 * pe)
+        elif w == 3:
+            f = p[5] * (1.0 - ((x - 0.5) ** 2 + 0.75) ** pe)
+        return p[2] * i * f
+    if m == 2:  # VTEAM
+        dw = 0.0
+        if v > p[7]:
+            dw = p[3] * abs(v / p[7] - 1.0) ** p[5]
+        elif v < p[6]:
+            dw = p[2] * abs(v / p[6] - 1.0) ** p[4]
+        fw = 1.0
+        if p[9] > 0:
+            fw = 1.0 - (2.0 * x - 1.0) ** (2.0 * p[9])
+        return -dw / p[8] * fw
+    if m == 3:  # Caravelli-Traversa-Di Ventra
+        return p[1] / p[3] * i - p[2] * x
+    if m == 4:  # metastable switch, mean field
+        p_on = _sigmoid(p[5] * (v - p[2])) / p[4]
+        p_off = _sigmoid(-p[5] * (v + p[3])) / p[4]
+        return (1.0 - x) * p_on - x * p_off
+    return 0.0
+
+
+@njit(cache=True)
+def device_conductance(model, params, x):
+    """Conductance of each device; ``params`` (M, P), ``x`` (M,) -> (M,)."""
+    out = np.empty(x.shape[0])
+    for e in range(x.shape[0]):
+        out[e] = _g_one(model[e], params[e], x[e])
+    return out
+
+
+@njit(cache=True)
+def device_rate(model, params, x, v, i):
+    """Unbounded ``dx/dt`` of each device; arrays of shape (M,) -> (M,)."""
+    out = np.empty(x.shape[0])
+    for e in range(x.shape[0]):
+        out[e] = _rate_one(model[e], params[e], x[e], v[e], i[e])
+    return out
+
+
+@njit(cache=True)
+def _cholesky_solve(a, b, n):
+    """Solve ``a[:n,:n] y = b[:n]`` in place (a SPD); returns False if not SPD."""
+    for j in range(n):
+        s = a[j, j]
+        for k in range(j):
+            s -= a[j, k] * a[j, k]
+        if not s > 0.0:
+            return False
+        d = math.sqrt(s)
+        a[j, j] = d
+        for i in range(j + 1, n):
+            t = a[i, j]
+            for k in range(j):
+                t -= a[i, k] * a[j, k]
+            a[i, j] = t / d
+    for i in range(n):  # forward: L y = b
+        t = b[i]
+        for k in range(i):
+            t -= a[i, k] * b[k]
+        b[i] = t / a[i, i]
+    for i in range(n - 1, -1, -1):  # backward: L^T z = y
+        t = b[i]
+        for k in range(i + 1, n):
+            t -= a[k, i] * b[k]
+        b[i] = t / a[i, i]
+    return True
+
+
+@njit(cache=True)
+def electrical_dense(
+    x, params, model, open_, edge_u, edge_v, leak, slot, n_free, driven, vd, a, rhs, v, g, dv, cur
+):
+    """Nodal solve of one network copy with a dense Cholesky factorisation.
+
+    Fills ``g, v, dv, cur`` (conductances, node voltages, edge voltages and
+    currents); ``a`` and ``rhs`` are workspaces of size at least ``n_free``.
+    Returns False if the reduced system was not positive definite.
+    """
+    n_nodes = v.shape[0]
+    m = x.shape[0]
+    for e in range(m):
+        g[e] = 0.0 if open_[e] else _g_one(model[e], params[e], x[e])
+    for r in range(n_free):
+        rhs[r] = 0.0
+        for c in range(n_free):
+            a[r, c] = 0.0
+    for nd in range(n_nodes):
+        v[nd] = _NAN
+        s = slot[nd]
+        if s >= 0:
+            a[s, s] += leak[nd]
+    for d in range(driven.shape[0]):
+        v[driven[d]] = vd[d]
+    for e in range(m):
+        ge = g[e]
+        if ge == 0.0:
+            continue
+        su = slot[edge_u[e]]
+        sv = slot[edge_v[e]]
+        if su >= 0:
+            a[su, su] += ge
+            if sv >= 0:
+                a[sv, sv] += ge
+                a[su, sv] -= ge
+                a[sv, su] -= ge
+            elif sv == SLOT_DRIVEN:
+                rhs[su] += ge * v[edge_v[e]]
+        elif sv >= 0:
+            a[sv, sv] += ge
+            if su == SLOT_DRIVEN:
+                rhs[sv] += ge * v[edge_u[e]]
+    ok = _cholesky_solve(a, rhs, n_free)
+    for nd in range(n_nodes):
+        s = slot[nd]
+        if s >= 0:
+            v[nd] = rhs[s]
+    for e in range(m):
+        if slot[edge_u[e]] == SLOT_ISLAND and slot[edge_v[e]] == SLOT_ISLAND:
+            dv[e] = 0.0
+        else:
+            dv[e] = v[edge_u[e]] - v[edge_v[e]]
+        cur[e] = 0.0 if g[e] == 0.0 else g[e] * dv[e]
+    return ok
+
+
+@njit(cache=True)
+def _stage_rates(x, params, model, scale, still, stoch, dv, cur, out):
+    for e in range(x.shape[0]):
+        if still[e] or stoch[e]:
+            out[e] = 0.0
+            continue
+        r = _rate_one(model[e], params[e], x[e], dv[e], cur[e]) * scale[e]
+        if (x[e] <= 0.0 and r < 0.0) or (x[e] >= 1.0 and r > 0.0):
+            r = 0.0
+        out[e] = r
+
+
+@njit(cache=True)
+def _clip01(y):
+    return min(1.0, max(0.0, y))
+
+
+@njit(cache=True)
+def _record(r, k, x, g, v, dv, cur, leak, edge_u, edge_v, slot, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p):
+    m = x.shape[0]
+    if rec_x.shape[0] > 0:
+        rec_x[r, k, :] = x
+    if rec_i.shape[0] > 0:
+        rec_i[r, k, :] = cur
+    if rec_ve.shape[0] > 0:
+        rec_ve[r, k, :] = dv
+    if rec_vn.shape[0] > 0:
+        rec_vn[r, k, :] = v
+    if rec_in.shape[0] > 0:
+        for nd in range(v.shape[0]):
+            rec_in[r, k, nd] = leak[nd] * v[nd] if slot[nd] == SLOT_DRIVEN else 0.0
+        for e in range(m):
+            if slot[edge_u[e]] == SLOT_DRIVEN:
+                rec_in[r, k, edge_u[e]] += cur[e]
+            if slot[edge_v[e]] == SLOT_DRIVEN:
+                rec_in[r, k, edge_v[e]] -= cur[e]
+    if rec_p.shape[0] > 0:
+        p = 0.0
+        for e in range(m):
+            if cur[e] != 0.0:
+                p += cur[e] * dv[e]
+        rec_p[r, k] = p
+
+
+@njit(cache=True)
+def integrate_dense(
+    x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot, n_free,
+    driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
+    rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, seeds,
+):
+    """Advance every copy of a dense network through one segment.
+
+    Parameters (K copies, M edges, N nodes, D driven nodes, S stage times)
+    ----------------------------------------------------------------------
+    x : (K, M) states, advanced in place.
+    params : (K, M, P) packed parameters.  model : (M,) model codes.
+    scale : (K, M) rate multipliers (cycle-to-cycle noise; 1 = none).
+    still : (K, M) bool, devices whose state must not move (resistors,
+        stuck and open devices).  stoch : (M,) bool, stochastic switches.
+    open_ : (K, M) bool, open (pruned) edges.  leak : (N,) conductances.
+    slot : (K, N) node slots; n_free : (K,) sizes of the reduced systems.
+    driven : (D,) driven node indices; vdrive : (rows, S, K, D) voltages at
+        the stage times of each step; step ``s`` reads row ``s * vstep``
+        (``vstep = 0``: one row of constant voltages; ``vstep = 1``:
+        ``n_steps + 1`` rows, the last one at the segment end).
+    t0, h, n_steps : segment start (s), step (s) and step count.
+    method : :data:`METHODS` code.  step0 : global index of the first step.
+    record_every : record when ``(step0 + s) % record_every == 0``;
+        ``rec0`` is the first free record row; ``final`` also records the
+        state after the last step.
+    rec_* : record buffers (rows, K, ...); a buffer with 0 rows is skipped.
+    seeds : (K,) int64 seeds of the binomial draws of stochastic switches.
+
+    Returns the number of record rows written.
+    """
+    n_copies, m = x.shape
+    n_nodes = leak.shape[0]
+    n_max = 1
+    for k in range(n_copies):
+        n_max = max(n_max, n_free[k])
+    a = np.empty((n_max, n_max))
+    rhs = np.empty(n_max)
+    v = np.empty(n_nodes)
+    g = np.empty(m)
+    dv = np.empty(m)
+    cur = np.empty(m)
+    dv0 = np.empty(m)
+    xs = np.empty(m)
+    k1 = np.empty(m)
+    k2 = np.empty(m)
+    k3 = np.empty(m)
+    k4 = np.empty(m)
+    any_stoch = False
+    for e in range(m):
+        if stoch[e]:
+            any_stoch = True
+    written = 0
+    for k in range(n_copies):
+        if any_stoch:
+            np.random.seed(seeds[k])
+        r = rec0
+        xk = x[k]
+        pk = params[k]
+        for s in range(n_steps):
+            t = t0 + s * h
+            electrical_dense(xk, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                             driven, vdrive[s * vstep, 0, k], a, rhs, v, g, dv, cur)
+            if (step0 + s) % record_every == 0:
+                rec_t[r] = t
+                _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k],
+                        rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
+                r += 1
+            if any_stoch:
+                dv0[:] = dv
+            _stage_rates(xk, pk, model, scale[k], still[k], stoch, dv, cur, k1)
+            if method == 0:
+                for e in range(m):
+                    xk[e] = _clip01(xk[e] + h * k1[e])
+            elif method == 1:
+                for e in range(m):
+                    xs[e] = _clip01(xk[e] + h * k1[e])
+                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                                 driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
+                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k2)
+                for e in range(m):
+                    xk[e] = _clip01(xk[e] + 0.5 * h * (k1[e] + k2[e]))
+            else:
+                for e in range(m):
+                    xs[e] = _clip01(xk[e] + 0.5 * h * k1[e])
+                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                                 driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
+                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k2)
+                for e in range(m):
+                    xs[e] = _clip01(xk[e] + 0.5 * h * k2[e])
+                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                                 driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
+                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k3)
+                for e in range(m):
+                    xs[e] = _clip01(xk[e] + h * k3[e])
+                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                                 driven, vdrive[s * vstep, 2, k], a, rhs, v, g, dv, cur)
+                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k4)
+                for e in range(m):
+                    xk[e] = _clip01(xk[e] + h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
+            if any_stoch:
+                for e in range(m):
+                    if stoch[e] and not still[k, e]:
+                        _switch_jump(xk, pk, e, dv0[e], h)
+        if final:
+            electrical_dense(xk, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                             driven, vdrive[n_steps * vstep, 0, k], a, rhs, v, g, dv, cur)
+            rec_t[r] = t0 + n_steps * h
+            _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k],
+                    rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
+            r += 1
+        written = r - rec0
+    return written
+
+
+@njit(cache=True)
+def _switch_jump(xk, pk, e, v, h):
+    """Binomial switching of a metastable-switch device over one step ``h``."""
+    p = pk[e]
+    n = int(p[6])
+    n_on = int(round(xk[e] * n))
+    p_on = min(1.0, h * _sigmoid(p[5] * (v - p[2])) / p[4])
+    p_off = min(1.0, h * _sigmoid(-p[5] * (v + p[3])) / p[4])
+    up = np.random.binomial(n - n_on, p_on) if n - n_on > 0 else 0
+    down = np.random.binomial(n_on, p_off) if n_on > 0 else 0
+    xk[e] = (n_on + up - down) / n

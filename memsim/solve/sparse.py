@@ -1,0 +1,170 @@
+"""Sparse nodal solves for large networks, reusing structure across steps.
+
+Within a segment the sparsity pattern of the reduced Laplacian ``L_FF`` never
+changes, so :class:`SparseElectrical` builds the pattern and a scatter map
+once, assembles each step by scattering conductances into it, and keeps one
+:class:`~memsim.solve.factor.SparseSPDFactor` (symbolic analysis done once).
+When only a few devices changed conductance since the last numeric
+factorisation (threshold devices below threshold do not move), the solve
+uses the Woodbury identity on the old factor instead of refactorising::
+
+    A = A0 + U C U^T,  C = diag(dg),  U[:, j] = e_{u_j} - e_{v_j}
+    A^-1 b = y - Z (I + C U^T Z)^-1 C U^T y,   y = A0^-1 b,  Z = A0^-1 U.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from memsim.solve.factor import SparseSPDFactor, csc_scatter_map
+from memsim.solve.kernels import SLOT_DRIVEN, SLOT_ISLAND, device_conductance
+
+__all__ = ["SparseElectrical", "SolveStats"]
+
+
+class SolveStats:
+    """Counters of the linear-algebra work of a run (mutable, owned by one run)."""
+
+    def __init__(self) -> None:
+        self.solves = 0
+        self.factorizations = 0
+        self.low_rank_updates = 0
+        self.rhs_evaluations = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+class SparseElectrical:
+    """Electrical solve of one copy of a network for one segment configuration.
+
+    Parameters
+    ----------
+    model, params : (M,), (M, P) device codes and packed parameters.
+    open_ : (M,) bool open (pruned) edges.
+    edge_u, edge_v, leak : network arrays.
+    slot : (N,) node slots (see :mod:`memsim.solve.kernels`).
+    n_free : number of free (solved-for) nodes.
+    driven : (D,) driven node indices.
+    low_rank_max : largest number of changed devices handled by a Woodbury
+        update before refactorising (0 disables updates).
+    backend : factorisation backend, see :class:`SparseSPDFactor`.
+    stats : shared :class:`SolveStats`.
+    """
+
+    def __init__(self, model, params, open_, edge_u, edge_v, leak, slot, n_free, driven,
+                 *, low_rank_max: int = 16, backend: str = "auto", stats: SolveStats | None = None):
+        self.model = model
+        self.params = params
+        self.open_ = open_
+        self.edge_u = edge_u
+        self.edge_v = edge_v
+        self.slot = slot
+        self.n_free = int(n_free)
+        self.driven = driven
+        self.low_rank_max = int(low_rank_max)
+        self.stats = stats if stats is not None else SolveStats()
+        su = slot[edge_u]
+        sv = slot[edge_v]
+        live = ~open_
+        self.island_edge = (su == SLOT_ISLAND) & (sv == SLOT_ISLAND)
+        both = live & (su >= 0) & (sv >= 0)
+        only_u = live & (su >= 0) & (sv < 0)
+        only_v = live & (sv >= 0) & (su < 0)
+        eb, eu, ev = np.flatnonzero(both), np.flatnonzero(only_u), np.flatnonzero(only_v)
+        free_nodes = np.flatnonzero(slot >= 0)
+        self.free_nodes = free_nodes
+        rows = np.concatenate([su[eb], sv[eb], su[eb], sv[eb], su[eu], sv[ev], slot[free_nodes]])
+        cols = np.concatenate([su[eb], sv[eb], sv[eb], su[eb], su[eu], sv[ev], slot[free_nodes]])
+        self._ent_edge = np.concatenate([eb, eb, eb, eb, eu, ev])
+        self._ent_sign = np.concatenate([np.ones(2 * eb.size), -np.ones(2 * eb.size), np.ones(eu.size + ev.size)])
+        self._leak_vals = leak[free_nodes]
+        self.factor = None
+        if self.n_free:
+            pattern, self._pos = csc_scatter_map(rows, cols, self.n_free)
+            self.factor = SparseSPDFactor(pattern, backend=backend)
+            self._nnz = pattern.nnz
+        # right-hand side: driven neighbours of free nodes
+        du = live & (su >= 0) & (sv == SLOT_DRIVEN)
+        dv_ = live & (sv >= 0) & (su == SLOT_DRIVEN)
+        self._rhs_edge = np.concatenate([np.flatnonzero(du), np.flatnonzero(dv_)])
+        self._rhs_row = np.concatenate([su[du], sv[dv_]])
+        self._rhs_node = np.concatenate([edge_v[du], edge_u[dv_]])
+        # Woodbury columns: every edge that touches a free node
+        self._sys_edge = np.flatnonzero(live & ((su >= 0) | (sv >= 0)))
+        self._g_fact = None
+        self._z_cache: dict[int, np.ndarray] = {}
+
+    def _factorize(self, g: np.ndarray) -> None:
+        vals = np.concatenate([g[self._ent_edge] * self._ent_sign, self._leak_vals])
+        data = np.bincount(self._pos, weights=vals, minlength=self._nnz)
+        self.factor.factorize(data)
+        self.stats.factorizations += 1
+        self._g_fact = g.copy()
+        self._z_cache.clear()
+
+    def _column(self, e: int) -> np.ndarray:
+        col = np.zeros(self.n_free)
+        su, sv = self.slot[self.edge_u[e]], self.slot[self.edge_v[e]]
+        if su >= 0:
+            col[su] = 1.0
+        if sv >= 0:
+            col[sv] = -1.0
+        return col
+
+    def _solve_free(self, g: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        changed = np.empty(0, dtype=np.int64)
+        if self._g_fact is not None:
+            sys = self._sys_edge
+            changed = sys[g[sys] != self._g_fact[sys]]
+        if self._g_fact is None or changed.size > self.low_rank_max:
+            self._factorize(g)
+            changed = changed[:0]
+        y = self.factor.solve(rhs)
+        self.stats.solves += 1
+        if changed.size == 0:
+            return y
+        self.stats.low_rank_updates += 1
+        missing = [e for e in changed if e not in self._z_cache]
+        if missing:
+            u_new = np.column_stack([self._column(e) for e in missing])
+            z_new = self.factor.solve(u_new).reshape(self.n_free, len(missing))
+            self.stats.solves += 1
+            for j, e in enumerate(missing):
+                self._z_cache[int(e)] = z_new[:, j]
+        z = np.column_stack([self._z_cache[int(e)] for e in changed])
+        u = np.column_stack([self._column(e) for e in changed])
+        c = g[changed] - self._g_fact[changed]
+        small = np.eye(changed.size) + c[:, None] * (u.T @ z)
+        return y - z @ np.linalg.solve(small, c * (u.T @ y))
+
+    def __call__(self, k: int, x: np.ndarray, vd: np.ndarray):
+        """Solve for states ``x`` and driven voltages ``vd``: ``(g, v, dv, i)``."""
+        g = device_conductance(self.model, self.params, x)
+        g[self.open_] = 0.0
+        v = np.full(self.slot.shape[0], np.nan)
+        v[self.driven] = vd
+        if self.n_free:
+            rhs = np.bincount(self._rhs_row, weights=g[self._rhs_edge] * v[self._rhs_node],
+                              minlength=self.n_free)
+            v[self.free_nodes] = self._solve_free(g, rhs)[self.slot[self.free_nodes]]
+        dv = v[self.edge_u] - v[self.edge_v]
+        dv[self.island_edge] = 0.0
+        cur = np.where(g == 0.0, 0.0, g * dv)
+        return g, v, dv, cur
+
+
+def reduced_laplacian(g, edge_u, edge_v, leak, slot, n_free) -> sp.csc_matrix:
+    """``L_FF`` assembled directly (used by tests as an independent check)."""
+    su, sv = slot[edge_u], slot[edge_v]
+    rows, cols, vals = [], [], []
+    for e in range(g.size):
+        if g[e] == 0:
+            continue
+        for a, b, s in ((su[e], su[e], 1), (sv[e], sv[e], 1), (su[e], sv[e], -1), (sv[e], su[e], -1)):
+            if a >= 0 and b >= 0:
+                rows.append(a), cols.append(b), vals.append(s * g[e])
+    for nd in np.flatnonzero(slot >= 0):
+        rows.append(slot[nd]), cols.append(slot[nd]), vals.append(leak[nd])
+    return sp.csc_matrix((vals, (rows, cols)), shape=(n_free, n_free))

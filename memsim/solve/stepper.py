@@ -1,0 +1,135 @@
+"""Fixed-step integration in Python around a pluggable electrical solve.
+
+:func:`integrate_python` is the plain-NumPy twin of
+:func:`memsim.solve.kernels.integrate_dense` (same schemes, bounds and
+recording rules) and the time loop of the sparse path, where each step's cost
+is dominated by the sparse factorisation rather than by Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from memsim.devices import functions as fn
+from memsim.solve.kernels import SLOT_DRIVEN
+
+__all__ = ["integrate_python", "record_sample", "ElectricalSolve"]
+
+#: ``solve(k, x_k, v_driven) -> (g, v_node, v_edge, i_edge)`` for copy ``k``.
+ElectricalSolve = Callable[[int, np.ndarray, np.ndarray], tuple]
+
+
+def _rates(model, params_k, x, dv, cur, scale_k, still_k, stoch):
+    r = fn.rate(model, params_k, x, dv, cur) * scale_k
+    r = fn.bound_rate(x, r)
+    return np.where(still_k | stoch, 0.0, r)
+
+
+def record_sample(buffers, r, k, x, g, v, dv, cur, leak, edge_u, edge_v, slot_k):
+    rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p = buffers
+    if rec_x.shape[0]:
+        rec_x[r, k] = x
+    if rec_i.shape[0]:
+        rec_i[r, k] = cur
+    if rec_ve.shape[0]:
+        rec_ve[r, k] = dv
+    if rec_vn.shape[0]:
+        rec_vn[r, k] = v
+    if rec_in.shape[0]:
+        drv = slot_k == SLOT_DRIVEN
+        inj = np.where(drv, leak * np.where(drv, v, 0.0), 0.0)
+        np.add.at(inj, edge_u, np.where(drv[edge_u], cur, 0.0))
+        np.add.at(inj, edge_v, np.where(drv[edge_v], -cur, 0.0))
+        rec_in[r, k] = inj
+    if rec_p.shape[0]:
+        rec_p[r, k] = np.sum(np.where(cur != 0.0, cur * dv, 0.0))
+
+
+def integrate_python(
+    solve: ElectricalSolve,
+    x: np.ndarray,
+    params: np.ndarray,
+    model: np.ndarray,
+    scale: np.ndarray,
+    still: np.ndarray,
+    stoch: np.ndarray,
+    leak: np.ndarray,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    slot: np.ndarray,
+    vdrive: np.ndarray,
+    vstep: int,
+    t0: float,
+    h: float,
+    n_steps: int,
+    method: int,
+    step0: int,
+    record_every: int,
+    rec0: int,
+    final: bool,
+    buffers: tuple,
+    rec_t: np.ndarray,
+    rng: np.random.Generator | None,
+) -> int:
+    """Advance every copy through one segment; arguments as in ``integrate_dense``.
+
+    ``solve`` replaces the dense nodal solve; ``rng`` draws the binomial
+    switching of stochastic devices. Returns the number of record rows written.
+    """
+    n_copies = x.shape[0]
+    r = rec0
+    for k in range(n_copies):
+        r = rec0
+        xk = x[k]
+        pk = params[k]
+        args = (model, pk)
+        tail = (scale[k], still[k], stoch)
+        for s in range(n_steps):
+            t = t0 + s * h
+            g, v, dv, cur = solve(k, xk, vdrive[s * vstep, 0, k])
+            if (step0 + s) % record_every == 0:
+                rec_t[r] = t
+                record_sample(buffers, r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k])
+                r += 1
+            dv0 = dv
+            k1 = _rates(*args, xk, dv, cur, *tail)
+            if method == 0:
+                new = xk + h * k1
+            elif method == 1:
+                xs = np.clip(xk + h * k1, 0.0, 1.0)
+                _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
+                k2 = _rates(*args, xs, dv, cur, *tail)
+                new = xk + 0.5 * h * (k1 + k2)
+            else:
+                xs = np.clip(xk + 0.5 * h * k1, 0.0, 1.0)
+                _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
+                k2 = _rates(*args, xs, dv, cur, *tail)
+                xs = np.clip(xk + 0.5 * h * k2, 0.0, 1.0)
+                _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
+                k3 = _rates(*args, xs, dv, cur, *tail)
+                xs = np.clip(xk + h * k3, 0.0, 1.0)
+                _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 2, k])
+                k4 = _rates(*args, xs, dv, cur, *tail)
+                new = xk + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            xk[:] = np.clip(new, 0.0, 1.0)
+            jump = stoch & ~still[k]
+            if np.any(jump):
+                xk[jump] = _switch_jump(pk[jump], xk[jump], dv0[jump], h, rng)
+        if final:
+            g, v, dv, cur = solve(k, xk, vdrive[n_steps * vstep, 0, k])
+            rec_t[r] = t0 + n_steps * h
+            record_sample(buffers, r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k])
+            r += 1
+    return r - rec0
+
+
+def _switch_jump(p, x, v, h, rng):
+    """Binomial switching of metastable-switch devices (twin of the kernel's)."""
+    n = p[:, 6].astype(np.int64)
+    n_on = np.rint(x * n).astype(np.int64)
+    rate_on, rate_off = fn.gms_probabilities(p, v)
+    up = rng.binomial(n - n_on, np.minimum(1.0, h * rate_on))
+    down = rng.binomial(n_on, np.minimum(1.0, h * rate_off))
+    return (n_on + up - down) / n
