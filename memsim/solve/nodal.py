@@ -3,9 +3,9 @@
 With ``D`` driven and ``F`` floating nodes, conductances ``g`` and incidence
 ``B``, the Laplacian is ``L = B diag(g) B^T + diag(leak)`` and
 
-    L_FF v_F = -L_FD v_D + B_F diag(g) s,
+    L_FF v_F = -L_FD v_D - B_F diag(g) s,
     dv = B^T v,   i = g * (dv + s),
-    I_D = L_DD v_D + L_DF v_F - B_D diag(g) s,
+    I_D = L_DD v_D + L_DF v_F + B_D diag(g) s,
 
 where ``s`` is an optional EMF in series with each edge (aiding the
 ``u -> v`` direction; zero in ordinary circuits). ``I_D`` is the current each
@@ -153,7 +153,7 @@ def solve_nodal(
     v[driven] = v_driven
     v[~is_driven & island] = np.nan
     if free.size:
-        rhs = -lap[free][:, driven] @ v_driven + (b[free] @ (g * s))
+        rhs = -lap[free][:, driven] @ v_driven - (b[free] @ (g * s))
         a_ff = lap[free][:, free]
         if free.size <= DENSE_MAX:
             v[free] = np.linalg.solve(a_ff.toarray(), rhs)
