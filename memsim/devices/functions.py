@@ -99,7 +99,7 @@ def rate(
     --------
     >>> from memsim.devices.models import LinearIonDrift
     >>> p = LinearIonDrift().pack()[None, :]
-    >>> float(rate(np.array([1]), p, np.array([0.5]), np.array([1.0]), np.array([1e-3]))[0])
+    >>> round(float(rate(np.array([1]), p, np.array([0.5]), np.array([1.0]), np.array([1e-3]))[0]), 9)
     10.0
     """
     model = np.asarray(model)

@@ -162,7 +162,7 @@ class LinearIonDrift(Device):
     d: float = 10e-9  # m, film thickness
     mu_v: float = 1e-14  # m^2/(V s), dopant mobility
     window: Window = "none"
-    p: float = 1.0  # 1, window exponent
+    p: float = 1.0  # 1, window exponent (a positive integer for joglekar/biolek)
     j: float = 1.0  # 1, Prodromakis window scale
 
     model_id: ClassVar[int] = MODEL_LINEAR_DRIFT
@@ -175,6 +175,12 @@ class LinearIonDrift(Device):
             raise ValueError(
                 f"LinearIonDrift.window must be one of {sorted(WINDOW_IDS)}, "
                 f"got {self.window!r}"
+            )
+        if self.window in ("joglekar", "biolek") and self.p != int(self.p):
+            # (2x - 1)**(2p) of a negative base is defined only for integer p,
+            # as in both papers
+            raise ValueError(
+                f"LinearIonDrift.p must be a positive integer for the {self.window} window, got {self.p!r}"
             )
 
     @property
@@ -238,8 +244,8 @@ class VTEAM(Device):
             raise ValueError(f"VTEAM.k_on must be <= 0 m/s, got {self.k_on!r}")
         if not self.k_off >= 0:
             raise ValueError(f"VTEAM.k_off must be >= 0 m/s, got {self.k_off!r}")
-        if self.p < 0:
-            raise ValueError(f"VTEAM.p must be >= 0, got {self.p!r}")
+        if self.p < 0 or self.p != int(self.p):
+            raise ValueError(f"VTEAM.p must be an integer >= 0 (Joglekar window exponent), got {self.p!r}")
 
     def pack(self) -> np.ndarray:
         """Slots: ``[r_on, r_off, k_on, k_off, alpha_on, alpha_off, v_on, v_off, d, p]``."""

@@ -129,9 +129,15 @@ def sample_devices(
 
 
 def cycle_factors(
-    model: np.ndarray, n_copies: int, sigma: float, rng: np.random.Generator
+    model: np.ndarray, n_copies: int, sigma: float, seed: int | np.random.Generator | None = None
 ) -> np.ndarray:
-    """Per-segment rate multipliers (K, M), mean 1; ones for ``sigma == 0``."""
+    """Per-segment rate multipliers (K, M), mean 1; ones for ``sigma == 0``.
+
+    Examples
+    --------
+    >>> cycle_factors(np.array([1, 1]), 1, 0.0)
+    array([[1., 1.]])
+    """
     if sigma == 0:
         return np.ones((n_copies, model.shape[0]))
-    return _lognormal(rng, sigma, (n_copies, model.shape[0]))
+    return _lognormal(np.random.default_rng(seed), sigma, (n_copies, model.shape[0]))

@@ -130,8 +130,8 @@ def solve_nodal(
     >>> net = Network(); net.add_node("a", "input"); net.add_node("c", "output")
     >>> _ = net.add_resistor("a", "b", 1e3); _ = net.add_resistor("b", "c", 1e3)
     >>> c = net.compile()
-    >>> sol = solve_nodal(c, np.array([1e-3, 1e-3]), [0, 2], np.array([1.0, 0.0]))
-    >>> float(sol.v_node[1])
+    >>> sol = solve_nodal(c, np.array([1e-3, 1e-3]), ["a", "c"], np.array([1.0, 0.0]), by_name=True)
+    >>> float(sol.v_node[c.node_index["b"]])
     0.5
     """
     if by_name:
