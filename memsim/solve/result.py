@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
+from scipy.integrate import trapezoid
 
 from memsim.circuit.network import CompiledNetwork
 
@@ -86,7 +87,7 @@ class Result:
     def energy(self) -> np.ndarray:
         """Dissipated energy (J) by trapezoidal integration of the recorded power."""
         p = self._get("power")
-        return np.trapezoid(p, self.t, axis=0)
+        return trapezoid(p, self.t, axis=0)
 
     def __repr__(self) -> str:
         shape = "x".join(str(s) for s in self.x_final.shape)
