@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -21,7 +23,7 @@ from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
 from memsim.solve.stepper import integrate_python, record_sample
 
-__all__ = ["simulate", "Method", "Solver"]
+__all__ = ["simulate", "prepare", "Prepared", "Method", "Solver"]
 
 Method = Literal["euler", "heun", "rk4", "adaptive"]
 Solver = Literal["auto", "dense", "sparse", "numpy"]
@@ -30,8 +32,6 @@ Solver = Literal["auto", "dense", "sparse", "numpy"]
 DENSE_MAX_NODES = 256
 #: Bound on the elements of one block of time-dependent drive voltages.
 _DRIVE_BLOCK = 1 << 21
-#: Electrical solves per fixed step of each scheme.
-_EVALS_PER_STEP = {"euler": 1, "heun": 2, "rk4": 4}
 
 
 def _as_compiled(network) -> CompiledNetwork:
@@ -166,9 +166,210 @@ def simulate(
     >>> res.x.shape
     (1001, 1)
     """
-    wall = time.perf_counter()
     net = _as_compiled(network)
-    m, n_nodes = net.n_edges, net.n_nodes
+    m = net.n_edges
+    if ensemble is not None and not (isinstance(ensemble, (int, np.integer)) and ensemble >= 1):
+        raise ValueError(f"ensemble must be an integer >= 1, got {ensemble!r}")
+    k = ensemble
+    x0a, k = _copies("x0", x0, (m,), k)
+    pa, k = _copies("params", params, net.params.shape, k)
+    _, k = _copies("open_edges", open_edges, (m,), k)
+    prep = prepare(net, protocol, dt=dt, method=method, ensemble=k, open_edges=open_edges,
+                   record_every=record_every, record=record, solver=solver, low_rank_max=low_rank_max,
+                   factor_backend=factor_backend, rtol=rtol, atol=atol, ivp_method=ivp_method, t0=t0,
+                   progress=progress)
+    return prep.run(x0a, params=pa, variability=variability, seed=seed)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A protocol resolved against a network, ready to run many times.
+
+    Made by :func:`prepare`; :meth:`run` integrates it from given initial
+    states. Everything that does not depend on the states (validation,
+    protocol compilation, node slots, constant drive arrays) is done once,
+    so repeated short runs (e.g. the presentations of a learning loop) pay
+    little more than the compiled kernel.
+    """
+
+    network: CompiledNetwork
+    segments: tuple
+    steps: tuple
+    slots: tuple
+    engines: tuple
+    drives: tuple
+    open_edges: np.ndarray
+    still: np.ndarray
+    params: np.ndarray
+    stoch: np.ndarray
+    n_copies: int
+    ensemble: bool
+    method: str
+    record: tuple
+    record_every: int
+    n_records: int
+    t0: float
+    options: Mapping[str, object]
+    progress: bool
+
+    def run(
+        self,
+        x0: np.ndarray | None = None,
+        *,
+        params: np.ndarray | None = None,
+        variability: Variability | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> Result:
+        """Integrate from states ``x0`` ((M,) or (K, M); default: the network's).
+
+        ``params``, ``variability`` and ``seed`` are as in :func:`simulate`.
+
+        Examples
+        --------
+        >>> from memsim import Network, LinearIonDrift, Segment
+        >>> net = Network(LinearIonDrift()); net.add_node("a", "input"); _ = net.add_edge("a", "b", x0=0.2)
+        >>> prep = prepare(net, Segment(1e-3, drive={"a": 1.0}, ground=["b"]), dt=1e-4)
+        >>> [round(float(prep.run(np.array([x])).x_final[0]), 6) for x in (0.2, 0.5)]
+        [0.20078, 0.501244]
+        """
+        wall = time.perf_counter()
+        net, k = self.network, self.n_copies
+        m = net.n_edges
+        if x0 is None:
+            x = np.array(np.broadcast_to(net.x0, (k, m)))
+        else:
+            x0 = np.asarray(x0, dtype=float)
+            if x0.shape not in ((m,), (k, m)):
+                raise ValueError(f"x0 must have shape ({m},) or ({k}, {m}), got {x0.shape}")
+            x = np.array(np.broadcast_to(x0, (k, m)))
+        if not np.all((x >= 0) & (x <= 1)):
+            bad = np.argwhere(~((x >= 0) & (x <= 1)))[0]
+            raise ValueError(f"x0 must be finite and in [0, 1]; x0[{tuple(int(b) for b in bad)}] = {x[tuple(bad)]!r}")
+        if params is None:
+            prm = self.params
+        else:
+            params = np.asarray(params, dtype=float)
+            if params.shape not in (net.params.shape, (k,) + net.params.shape):
+                raise ValueError(f"params must have shape {net.params.shape} or {(k,) + net.params.shape}, got {params.shape}")
+            prm = np.ascontiguousarray(np.broadcast_to(params, (k,) + net.params.shape))
+            if not np.all(np.isfinite(prm)):
+                raise ValueError("params must be finite")
+        var = _NO_VARIABILITY if variability is None else variability
+        random = var != _NO_VARIABILITY or bool(self.stoch.any())
+        # a Generator only when something is drawn (creating one unseeded reads OS entropy)
+        rng = np.random.default_rng(seed) if random else None
+        still = self.still
+        if var != _NO_VARIABILITY:
+            sample = sample_devices(net.model, prm, k, var, rng)
+            prm = sample.params
+            x = np.where(sample.stuck, sample.stuck_state, x)
+            still = still | sample.stuck
+        n_rec = self.n_records
+        shapes = {"x": (k, m), "i_edge": (k, m), "v_edge": (k, m), "v_node": (k, net.n_nodes),
+                  "i_node": (k, net.n_nodes), "power": (k,)}
+        bufs = {q: np.full((n_rec,) + shapes[q], np.nan) if q in self.record else _EMPTY[q](k, m, net.n_nodes)
+                for q in RECORDABLE}
+        rec_t = np.empty(n_rec)
+        rec_seg = np.empty(n_rec, dtype=np.int64)
+        stats = SolveStats()
+        opts = self.options
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=sum(self.steps), unit="step", desc="simulate")
+        t_start, step0, r = self.t0, 0, 0
+        n_seg = len(self.segments)
+        for idx in range(n_seg):
+            seg, n_steps, (slot, n_free), engine = self.segments[idx], self.steps[idx], self.slots[idx], self.engines[idx]
+            h = seg.duration / n_steps
+            scale = cycle_factors(net.model, k, var.c2c, rng)
+            last = idx == n_seg - 1
+            r0 = r
+            if self.method == "adaptive":
+                r += _adaptive_segment(net, seg, engine, x, prm, scale, still, self.open_edges, slot, n_free,
+                                       t_start, h, n_steps, step0, self.record_every, r, last,
+                                       rec_t, bufs, stats, opts)
+            else:
+                r += _fixed_segment(net, seg, engine, self.method, x, prm, scale, still, self.stoch,
+                                    self.open_edges, slot, n_free, t_start, h, n_steps, step0,
+                                    self.record_every, r, last, rec_t, bufs, stats, rng, opts,
+                                    self.drives[idx])
+            rec_seg[r0:r] = idx
+            t_start += seg.duration
+            step0 += n_steps
+            if bar is not None:
+                bar.update(n_steps)
+        if bar is not None:
+            bar.close()
+        if r != n_rec:  # pragma: no cover - an internal invariant
+            raise RuntimeError(f"internal error: wrote {r} samples, expected {n_rec}")
+        stats_d = stats.as_dict()
+        stats_d.update(steps=sum(self.steps), copies=k, engine="+".join(sorted(set(self.engines))),
+                       method=self.method, wall_time=time.perf_counter() - wall)
+        ens = self.ensemble
+        return Result(
+            t=rec_t,
+            segment=rec_seg,
+            x_final=x if ens else x[0],
+            network=net,
+            labels=tuple(sg.label for sg in self.segments),
+            ensemble=ens,
+            stats=stats_d,
+            **{q: (bufs[q] if ens else bufs[q][:, 0]) for q in self.record},
+        )
+
+
+_NO_VARIABILITY = Variability()
+
+
+_EMPTY = {
+    "x": lambda k, m, n: np.empty((0, k, m)),
+    "i_edge": lambda k, m, n: np.empty((0, k, m)),
+    "v_edge": lambda k, m, n: np.empty((0, k, m)),
+    "v_node": lambda k, m, n: np.empty((0, k, n)),
+    "i_node": lambda k, m, n: np.empty((0, k, n)),
+    "power": lambda k, m, n: np.empty((0, k)),
+}
+
+
+def prepare(
+    network: Network | CompiledNetwork,
+    protocol: Segment | Sequence[Segment],
+    *,
+    dt: float,
+    method: Method = "rk4",
+    ensemble: int | None = None,
+    open_edges: np.ndarray | None = None,
+    record_every: int = 1,
+    record: Sequence[str] = RECORDABLE,
+    solver: Solver = "auto",
+    low_rank_max: int = 16,
+    factor_backend: str = "auto",
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    ivp_method: str = "RK45",
+    t0: float = 0.0,
+    progress: bool = False,
+) -> Prepared:
+    """Validate and resolve a protocol once; :meth:`Prepared.run` integrates it.
+
+    Arguments are those of :func:`simulate` that do not depend on the initial
+    states: ``prepare(net, protocol, **opts).run(x0, params=..., seed=...)``
+    is exactly ``simulate(net, protocol, x0=x0, params=..., seed=..., **opts)``.
+    ``ensemble`` fixes the number of copies ``K`` (also implied by a
+    ``(K, M)`` ``open_edges``).
+
+    Examples
+    --------
+    >>> from memsim import Network, LinearIonDrift, Segment
+    >>> net = Network(LinearIonDrift()); net.add_node("a", "input"); _ = net.add_edge("a", "b")
+    >>> prep = prepare(net, Segment(1e-3, drive={"a": 0.1}, ground=["b"]), dt=1e-4, ensemble=3)
+    >>> prep.run().x_final.shape
+    (3, 1)
+    """
+    net = _as_compiled(network)
+    m = net.n_edges
     if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a finite number > 0 s, got {dt!r}")
     if method not in ("euler", "heun", "rk4", "adaptive"):
@@ -183,111 +384,56 @@ def simulate(
         raise ValueError(f"record: unknown quantities {unknown}; choose from {RECORDABLE}")
     if ensemble is not None and not (isinstance(ensemble, (int, np.integer)) and ensemble >= 1):
         raise ValueError(f"ensemble must be an integer >= 1, got {ensemble!r}")
-
-    k = ensemble
-    x0a, k = _copies("x0", x0, (m,), k)
-    pa, k = _copies("params", params, net.params.shape, k)
-    oa, k = _copies("open_edges", open_edges, (m,), k)
+    oa, k = _copies("open_edges", open_edges, (m,), ensemble)
     is_ensemble = k is not None
-    k = 1 if k is None else k
-    x = np.array(np.broadcast_to(net.x0 if x0a is None else x0a, (k, m)), dtype=float)
-    if not np.all(np.isfinite(x)) or np.any((x < 0) | (x > 1)):
-        bad = np.argwhere(~((x >= 0) & (x <= 1)))[0]
-        raise ValueError(f"x0 must be finite and in [0, 1]; x0[{tuple(int(b) for b in bad)}] = {x[tuple(bad)]!r}")
-    prm = np.ascontiguousarray(np.broadcast_to(net.params if pa is None else pa.astype(float), (k, m, net.params.shape[1])))
-    if not np.all(np.isfinite(prm)):
-        raise ValueError("params must be finite")
+    k = 1 if k is None else int(k)
     open_ = np.array(np.broadcast_to(np.zeros(m, bool) if oa is None else oa.astype(bool), (k, m)))
-    rng = np.random.default_rng(seed)
-    still = np.array(np.broadcast_to(net.model == MODEL_RESISTOR, (k, m))) | open_
-    var = variability if variability is not None else Variability()
-    if var != Variability():
-        sample = sample_devices(net.model, prm, k, var, rng)
-        prm = sample.params
-        x = np.where(sample.stuck, sample.stuck_state, x)
-        still |= sample.stuck
     stoch = (net.model == MODEL_GMS) & (net.params[:, 6] > 0)
     if np.any(stoch) and method == "adaptive":
         raise ValueError("method='adaptive' cannot integrate stochastic MetastableSwitch devices (n_switches > 0); use a fixed-step method")
-
     segs = compile_protocol(net, protocol, k)
-    steps = [max(1, math.ceil(s.duration / dt - 1e-9)) for s in segs]
+    steps = tuple(max(1, math.ceil(s.duration / dt - 1e-9)) for s in segs)
     if np.any(stoch):
         tau = net.params[stoch, 4].min()
         h_max = max(s.duration / n for s, n in zip(segs, steps))
         if h_max > tau:
             raise ValueError(f"dt={dt!r} s exceeds the switch time constant tau={tau!r} s of a stochastic MetastableSwitch")
-    total = sum(steps)
-    n_rec = -(-total // record_every) + 1
-    shapes = {"x": (k, m), "i_edge": (k, m), "v_edge": (k, m), "v_node": (k, n_nodes),
-              "i_node": (k, n_nodes), "power": (k,)}
-    bufs = {q: np.full((n_rec,) + shapes[q], np.nan) if q in record else np.empty((0,) + shapes[q])
-            for q in RECORDABLE}
-    rec_t = np.empty(n_rec)
-    rec_seg = np.empty(n_rec, dtype=np.int64)
-    stats = SolveStats()
-    engine_used = set()
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, unit="step", desc="simulate")
-    t_start, step0, r = float(t0), 0, 0
-    for idx, (seg, n_steps) in enumerate(zip(segs, steps)):
-        h = seg.duration / n_steps
+    slots, engines, drives = [], [], []
+    offsets = _stage_offsets(method) if method != "adaptive" else np.array([0.0])
+    for seg in segs:
         slot, n_free = _slots(net, open_, seg.driven)
+        slots.append((slot, n_free))
         engine = solver
         if engine == "auto":
             engine = "dense" if n_free.max() <= DENSE_MAX_NODES else "sparse"
-        engine_used.add(engine)
-        scale = cycle_factors(net.model, k, var.c2c, rng)
-        last = idx == len(segs) - 1
-        r0 = r
-        if method == "adaptive":
-            r += _adaptive_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_free,
-                                   t_start, h, n_steps, step0, record_every, r, last,
-                                   rec_t, bufs, stats, rtol, atol, ivp_method, low_rank_max, factor_backend)
-        else:
-            r += _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_, slot,
-                                n_free, t_start, h, n_steps, step0, record_every, r, last,
-                                rec_t, bufs, stats, rng, low_rank_max, factor_backend)
-        rec_seg[r0:r] = idx
-        t_start += seg.duration
-        step0 += n_steps
-        if bar is not None:
-            bar.update(n_steps)
-    if bar is not None:
-        bar.close()
-    assert r == n_rec, (r, n_rec)
-
-    def shape(a):
-        return a if is_ensemble else a[:, 0]
-
-    stats_d = stats.as_dict()
-    stats_d.update(steps=total, copies=k, engine="+".join(sorted(engine_used)), method=method,
-                   wall_time=time.perf_counter() - wall)
-    return Result(
-        t=rec_t,
-        segment=rec_seg,
-        x_final=x if is_ensemble else x[0],
-        network=net,
-        labels=tuple(s.label for s in segs),
-        ensemble=is_ensemble,
-        stats=stats_d,
-        **{q: shape(bufs[q]) for q in record},
+        engines.append(engine)
+        drives.append(None if seg.time_dependent else
+                      np.ascontiguousarray(np.broadcast_to(seg.constant[None, None], (1, offsets.size, k, seg.driven.size))))
+    total = sum(steps)
+    still = (net.model == MODEL_RESISTOR)[None, :] | open_
+    prm = np.ascontiguousarray(np.broadcast_to(net.params, (k,) + net.params.shape))
+    options = MappingProxyType(dict(rtol=rtol, atol=atol, ivp_method=ivp_method, low_rank_max=low_rank_max,
+                                    factor_backend=factor_backend))
+    return Prepared(
+        network=net, segments=segs, steps=steps, slots=tuple(slots), engines=tuple(engines),
+        drives=tuple(drives), open_edges=open_, still=still, params=prm, stoch=stoch,
+        n_copies=k, ensemble=is_ensemble,
+        method=method, record=record, record_every=int(record_every),
+        n_records=-(-total // record_every) + 1, t0=float(t0), options=options, progress=progress,
     )
 
 
-def _drive_blocks(seg: CompiledSegment, t_start: float, h: float, n_steps: int, offsets: np.ndarray, k: int):
+def _drive_blocks(seg: CompiledSegment, t_start: float, h: float, n_steps: int, offsets: np.ndarray, k: int,
+                 constant: np.ndarray | None):
     """Yield ``(first_step, n, vdrive, vstep)`` blocks of C-contiguous voltages.
 
-    Constant drives give one row (``vstep = 0``); time-dependent ones give
-    ``n + 1`` rows (``vstep = 1``), see :func:`memsim.solve.kernels.integrate_dense`.
+    Constant drives (``constant``, precomputed by :func:`prepare`) give one row
+    (``vstep = 0``); time-dependent ones give ``n + 1`` rows (``vstep = 1``),
+    see :func:`memsim.solve.kernels.integrate_dense`.
     """
     d = seg.driven.size
-    if not seg.time_dependent:
-        yield 0, n_steps, np.ascontiguousarray(np.broadcast_to(seg.constant[None, None], (1, offsets.size, k, d))), 0
+    if constant is not None:
+        yield 0, n_steps, constant, 0
         return
     block = max(1, _DRIVE_BLOCK // max(1, offsets.size * k * d))
     for s0 in range(0, n_steps, block):
@@ -331,7 +477,7 @@ def _solvers(net, engine, prm, open_, slot, n_free, driven, stats, low_rank_max,
 
 def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_, slot, n_free,
                    t_start, h, n_steps, step0, record_every, r, last, rec_t, bufs, stats, rng,
-                   low_rank_max, backend):
+                   opts, constant):
     k = x.shape[0]
     offsets = _stage_offsets(method)
     buffers = tuple(bufs[q] for q in RECORDABLE)
@@ -339,17 +485,18 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
     written = 0
     py_solve = None
     if engine != "dense":
-        py_solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats, low_rank_max, backend)
-    for s0, n, vd, vstep in _drive_blocks(seg, t_start, h, n_steps, offsets, k):
+        py_solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
+                            opts["low_rank_max"], opts["factor_backend"])
+    for s0, n, vd, vstep in _drive_blocks(seg, t_start, h, n_steps, offsets, k, constant):
         final = last and s0 + n == n_steps
         tb = t_start + s0 * h
         if engine == "dense":
             seeds = rng.integers(0, 2**62, size=k) if np.any(stoch) else np.zeros(k, dtype=np.int64)
-            written += kn.integrate_dense(
+            rows, evals = kn.integrate_dense(
                 x, prm, net.model, scale, still, stoch, open_, net.edge_u, net.edge_v, net.leak,
                 slot, n_free, seg.driven, vd, vstep, tb, h, n, mcode, step0 + s0, record_every,
                 r + written, final, rec_t, *buffers, seeds)
-            evals = k * (n * _EVALS_PER_STEP[method] + final)
+            written += rows
             stats.solves += evals
             stats.factorizations += evals
         else:
@@ -361,10 +508,10 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
 
 
 def _adaptive_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_free, t_start, h,
-                      n_steps, step0, record_every, r, last, rec_t, bufs, stats, rtol, atol,
-                      ivp_method, low_rank_max, backend):
+                      n_steps, step0, record_every, r, last, rec_t, bufs, stats, opts):
     k, m = x.shape
-    solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats, low_rank_max, backend)
+    solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
+                     opts["low_rank_max"], opts["factor_backend"])
     t_end = t_start + seg.duration
 
     def voltages(t):
@@ -386,8 +533,8 @@ def _adaptive_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_fre
     if last:
         t_rec = np.append(t_rec, t_end)
     t_eval = t_rec if last else np.append(t_rec, t_end)
-    sol = si.solve_ivp(rhs, (t_start, t_end), x.ravel(), method=ivp_method, t_eval=t_eval,
-                       rtol=rtol, atol=atol)
+    sol = si.solve_ivp(rhs, (t_start, t_end), x.ravel(), method=opts["ivp_method"], t_eval=t_eval,
+                       rtol=opts["rtol"], atol=opts["atol"])
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed in segment {seg.label!r}: {sol.message}")
     stats.rhs_evaluations += int(sol.nfev)

@@ -45,16 +45,31 @@ SLOT_ISLAND = -2
 _NAN = np.nan
 
 
-@njit(cache=True, inline="always")
-def _g_one(m, p, x):
+@njit(cache=True, inline="always", error_model="numpy")
+def _g_one(m, p, e, x):
+    """Conductance of device ``e`` (row ``e`` of the packed parameters ``p``)."""
     if m == 0:
-        return 1.0 / p[0]
+        return 1.0 / p[e, 0]
     if m == 4:
-        return x / p[0] + (1.0 - x) / p[1]
-    return 1.0 / (p[0] * x + p[1] * (1.0 - x))
+        return x / p[e, 0] + (1.0 - x) / p[e, 1]
+    return 1.0 / (p[e, 0] * x + p[e, 1] * (1.0 - x))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
+def _pow(b, ex):
+    """``b ** ex``, by repeated multiplication when ``ex`` is a small whole number."""
+    if ex == 1.0:
+        return b
+    n = int(ex)
+    if n == ex and 0 <= n <= 16:
+        out = 1.0
+        for _ in range(n):
+            out *= b
+        return out
+    return b**ex
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _sigmoid(z):
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -62,87 +77,100 @@ def _sigmoid(z):
     return ez / (1.0 + ez)
 
 
-@njit(cache=True)
-def _rate_one(m, p, x, v, i):
+@njit(cache=True, inline="always", error_model="numpy")
+def _rate_one(m, p, e, x, v, i):
+    """Unbounded dx/dt of device ``e`` (row ``e`` of the packed parameters ``p``)."""
     if m == 1:  # linear ion drift
-        w = int(p[3])
-        pe = p[4]
+        w = int(p[e, 3])
         f = 1.0
         if w == 1:
-            f = 1.0 - (2.0 * x - 1.0) ** (2.0 * pe)
+            f = 1.0 - _pow(2.0 * x - 1.0, 2.0 * p[e, 4])
         elif w == 2:
             s = 1.0 if i < 0 else 0.0
-            f = 1.0 - (x - s) ** (2.0 * pe)
+            f = 1.0 - _pow(x - s, 2.0 * p[e, 4])
         elif w == 3:
-            f = p[5] * (1.0 - ((x - 0.5) ** 2 + 0.75) ** pe)
-        return p[2] * i * f
+            f = p[e, 5] * (1.0 - _pow((x - 0.5) ** 2 + 0.75, p[e, 4]))
+        return p[e, 2] * i * f
     if m == 2:  # VTEAM
-        dw = 0.0
-        if v > p[7]:
-            dw = p[3] * abs(v / p[7] - 1.0) ** p[5]
-        elif v < p[6]:
-            dw = p[2] * abs(v / p[6] - 1.0) ** p[4]
+        if p[e, 6] <= v <= p[e, 7]:
+            return 0.0
+        if v > p[e, 7]:
+            dw = p[e, 3] * _pow(abs(v / p[e, 7] - 1.0), p[e, 5])
+        else:
+            dw = p[e, 2] * _pow(abs(v / p[e, 6] - 1.0), p[e, 4])
         fw = 1.0
-        if p[9] > 0:
-            fw = 1.0 - (2.0 * x - 1.0) ** (2.0 * p[9])
-        return -dw / p[8] * fw
+        if p[e, 9] > 0:
+            fw = 1.0 - _pow(2.0 * x - 1.0, 2.0 * p[e, 9])
+        return -dw / p[e, 8] * fw
     if m == 3:  # Caravelli-Traversa-Di Ventra
-        return p[1] / p[3] * i - p[2] * x
+        return p[e, 1] / p[e, 3] * i - p[e, 2] * x
     if m == 4:  # metastable switch, mean field
-        p_on = _sigmoid(p[5] * (v - p[2])) / p[4]
-        p_off = _sigmoid(-p[5] * (v + p[3])) / p[4]
+        p_on = _sigmoid(p[e, 5] * (v - p[e, 2])) / p[e, 4]
+        p_off = _sigmoid(-p[e, 5] * (v + p[e, 3])) / p[e, 4]
         return (1.0 - x) * p_on - x * p_off
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def device_conductance(model, params, x):
     """Conductance of each device; ``params`` (M, P), ``x`` (M,) -> (M,)."""
     out = np.empty(x.shape[0])
     for e in range(x.shape[0]):
-        out[e] = _g_one(model[e], params[e], x[e])
+        out[e] = _g_one(model[e], params, e, x[e])
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def device_rate(model, params, x, v, i):
     """Unbounded ``dx/dt`` of each device; arrays of shape (M,) -> (M,)."""
     out = np.empty(x.shape[0])
     for e in range(x.shape[0]):
-        out[e] = _rate_one(model[e], params[e], x[e], v[e], i[e])
+        out[e] = _rate_one(model[e], params, e, x[e], v[e], i[e])
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cholesky_solve(a, b, n):
-    """Solve ``a[:n,:n] y = b[:n]`` in place (a SPD); returns False if not SPD."""
+    """Solve ``a[:n,:n] y = b[:n]`` in place by ``L D L^T`` (a SPD); False if not SPD.
+
+    Square-root free, one reciprocal per column: the small systems of the
+    dense path are latency-bound, so divisions and square roots dominate.
+    On return the strict lower triangle of ``a`` holds ``L`` and the
+    diagonal ``1 / D``.
+    """
     for j in range(n):
-        s = a[j, j]
+        d = a[j, j]
         for k in range(j):
-            s -= a[j, k] * a[j, k]
-        if not s > 0.0:
+            ljk = a[j, k]
+            d -= ljk * ljk * a[k, k]
+            # a[k, k] holds D_k here (replaced by 1 / D_k below, after use)
+        if not d > 0.0:
             return False
-        d = math.sqrt(s)
-        a[j, j] = d
+        inv = 1.0 / d
         for i in range(j + 1, n):
             t = a[i, j]
             for k in range(j):
-                t -= a[i, k] * a[j, k]
-            a[i, j] = t / d
-    for i in range(n):  # forward: L y = b
+                t -= a[i, k] * a[j, k] * a[k, k]
+            a[i, j] = t * inv
+        a[j, j] = d
+    for j in range(n):
+        a[j, j] = 1.0 / a[j, j]
+    for i in range(n):  # forward: L y = b (unit diagonal)
         t = b[i]
         for k in range(i):
             t -= a[i, k] * b[k]
-        b[i] = t / a[i, i]
-    for i in range(n - 1, -1, -1):  # backward: L^T z = y
+        b[i] = t
+    for i in range(n):  # diagonal: D z = y
+        b[i] *= a[i, i]
+    for i in range(n - 1, -1, -1):  # backward: L^T w = z
         t = b[i]
         for k in range(i + 1, n):
             t -= a[k, i] * b[k]
-        b[i] = t / a[i, i]
+        b[i] = t
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def electrical_dense(
     x, params, model, open_, edge_u, edge_v, leak, slot, n_free, driven, vd, a, rhs, v, g, dv, cur
 ):
@@ -155,7 +183,7 @@ def electrical_dense(
     n_nodes = v.shape[0]
     m = x.shape[0]
     for e in range(m):
-        g[e] = 0.0 if open_[e] else _g_one(model[e], params[e], x[e])
+        g[e] = 0.0 if open_[e] else _g_one(model[e], params, e, x[e])
     for r in range(n_free):
         rhs[r] = 0.0
         for c in range(n_free):
@@ -199,24 +227,24 @@ def electrical_dense(
     return ok
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _stage_rates(x, params, model, scale, still, stoch, dv, cur, out):
     for e in range(x.shape[0]):
         if still[e] or stoch[e]:
             out[e] = 0.0
             continue
-        r = _rate_one(model[e], params[e], x[e], dv[e], cur[e]) * scale[e]
+        r = _rate_one(model[e], params, e, x[e], dv[e], cur[e]) * scale[e]
         if (x[e] <= 0.0 and r < 0.0) or (x[e] >= 1.0 and r > 0.0):
             r = 0.0
         out[e] = r
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _clip01(y):
     return min(1.0, max(0.0, y))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _record(r, k, x, g, v, dv, cur, leak, edge_u, edge_v, slot, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p):
     m = x.shape[0]
     if rec_x.shape[0] > 0:
@@ -243,7 +271,7 @@ def _record(r, k, x, g, v, dv, cur, leak, edge_u, edge_v, slot, rec_x, rec_i, re
         rec_p[r, k] = p
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def integrate_dense(
     x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot, n_free,
     driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
@@ -272,7 +300,12 @@ def integrate_dense(
     rec_* : record buffers (rows, K, ...); a buffer with 0 rows is skipped.
     seeds : (K,) int64 seeds of the binomial draws of stochastic switches.
 
-    Returns the number of record rows written.
+    With a constant drive (``vstep == 0``) and no stochastic devices, a step
+    in which no state moves ends the integration of that copy for the
+    segment: the remaining steps would repeat it exactly, so only their
+    samples are written.
+
+    Returns ``(rows written, electrical solves done)``.
     """
     n_copies, m = x.shape
     n_nodes = leak.shape[0]
@@ -296,69 +329,95 @@ def integrate_dense(
         if stoch[e]:
             any_stoch = True
     written = 0
+    solves = 0
     for k in range(n_copies):
         if any_stoch:
             np.random.seed(seeds[k])
         r = rec0
         xk = x[k]
         pk = params[k]
+        ok_ = open_[k]
+        sk = slot[k]
+        nf = n_free[k]
+        sck = scale[k]
+        stk = still[k]
         for s in range(n_steps):
             t = t0 + s * h
-            electrical_dense(xk, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+            electrical_dense(xk, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                              driven, vdrive[s * vstep, 0, k], a, rhs, v, g, dv, cur)
             if (step0 + s) % record_every == 0:
                 rec_t[r] = t
-                _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k],
+                _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
                         rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
                 r += 1
+            solves += 1
             if any_stoch:
                 dv0[:] = dv
-            _stage_rates(xk, pk, model, scale[k], still[k], stoch, dv, cur, k1)
+            _stage_rates(xk, pk, model, sck, stk, stoch, dv, cur, k1)
+            if vstep == 0 and not any_stoch:
+                frozen = True
+                for e in range(m):
+                    if k1[e] != 0.0:
+                        frozen = False
+                        break
+                if frozen:
+                    # constant drive and no state moves: every remaining step of the
+                    # segment is this one again; only the samples are left to write
+                    for s2 in range(s + 1, n_steps):
+                        if (step0 + s2) % record_every == 0:
+                            rec_t[r] = t0 + s2 * h
+                            _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
+                                    rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
+                            r += 1
+                    break
             if method == 0:
                 for e in range(m):
                     xk[e] = _clip01(xk[e] + h * k1[e])
             elif method == 1:
                 for e in range(m):
                     xs[e] = _clip01(xk[e] + h * k1[e])
-                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                                  driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k2)
+                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
+                solves += 1
                 for e in range(m):
                     xk[e] = _clip01(xk[e] + 0.5 * h * (k1[e] + k2[e]))
             else:
                 for e in range(m):
                     xs[e] = _clip01(xk[e] + 0.5 * h * k1[e])
-                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                                  driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k2)
+                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
                 for e in range(m):
                     xs[e] = _clip01(xk[e] + 0.5 * h * k2[e])
-                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                                  driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k3)
+                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k3)
                 for e in range(m):
                     xs[e] = _clip01(xk[e] + h * k3[e])
-                electrical_dense(xs, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                                  driven, vdrive[s * vstep, 2, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, scale[k], still[k], stoch, dv, cur, k4)
+                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k4)
+                solves += 3
                 for e in range(m):
                     xk[e] = _clip01(xk[e] + h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
             if any_stoch:
                 for e in range(m):
-                    if stoch[e] and not still[k, e]:
+                    if stoch[e] and not stk[e]:
                         _switch_jump(xk, pk, e, dv0[e], h)
         if final:
-            electrical_dense(xk, pk, model, open_[k], edge_u, edge_v, leak, slot[k], n_free[k],
+            electrical_dense(xk, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                              driven, vdrive[n_steps * vstep, 0, k], a, rhs, v, g, dv, cur)
+            solves += 1
             rec_t[r] = t0 + n_steps * h
-            _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k],
+            _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
                     rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
             r += 1
         written = r - rec0
-    return written
+    return written, solves
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _switch_jump(xk, pk, e, v, h):
     """Binomial switching of a metastable-switch device over one step ``h``."""
     p = pk[e]

@@ -354,3 +354,32 @@ def test_flux_controlled_network_returns_after_zero_flux_drive():
     assert np.abs(res.x - x0).max() > 1e-3  # it moved during the period
     # RK4 with 1000 steps per period: global error ~1e-14 here; 1e-11 is margin
     np.testing.assert_allclose(res.x_final, x0, atol=1e-11)
+
+
+def test_prepared_run_equals_simulate_for_any_initial_state(net242):
+    from memsim.solve import prepare
+
+    prep = prepare(net242, protocol_242(), dt=1e-10, method="heun")
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x0 = rng.random(net242.n_edges)
+        a = prep.run(x0)
+        b = simulate(net242, protocol_242(), dt=1e-10, method="heun", x0=x0)
+        for q in ("x", "i_edge", "v_node", "i_node", "power"):
+            np.testing.assert_array_equal(getattr(a, q), getattr(b, q))  # same code path
+    with pytest.raises(ValueError, match="x0"):
+        prep.run(np.zeros(3))
+
+
+def test_fast_forward_of_frozen_steps_is_exact(net242):
+    # A read below every threshold leaves all states in place: after the first step
+    # the kernel writes the remaining samples without stepping. The NumPy twin steps
+    # through all of them; both must agree exactly and the kernel must do 1 solve
+    # per copy plus the final sample instead of one per step.
+    seg = Segment(1e-8, drive={("in", 0): 0.012, ("in", 1): 0.005}, ground=[("out", 0), ("out", 1)])
+    fast = simulate(net242, seg, dt=1e-10, method="rk4", solver="dense")
+    slow = simulate(net242, seg, dt=1e-10, method="rk4", solver="numpy")
+    for q in ("x", "i_edge", "v_edge", "v_node", "i_node", "power"):
+        np.testing.assert_allclose(getattr(fast, q), getattr(slow, q), rtol=1e-12, atol=1e-20, err_msg=q)
+    assert fast.t.size == 101
+    assert fast.stats["solves"] == 2 and slow.stats["solves"] == 4 * 100 + 1
