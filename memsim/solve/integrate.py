@@ -21,7 +21,7 @@ from memsim.solve.nodal import find_islands, solve_nodal
 from memsim.solve.protocol import CompiledSegment, Segment, compile_protocol
 from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
-from memsim.solve.stepper import integrate_python, record_sample
+from memsim.solve.stepper import integrate_python, numpy_rates, record_sample
 
 __all__ = ["simulate", "prepare", "Prepared", "Method", "Solver"]
 
@@ -94,6 +94,7 @@ def simulate(
     record: Sequence[str] = RECORDABLE,
     solver: Solver = "auto",
     low_rank_max: int = 16,
+    refine_max: int = 10,
     factor_backend: str = "auto",
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -144,6 +145,10 @@ def simulate(
         ``DENSE_MAX_NODES`` free nodes.
     low_rank_max : int
         Sparse path: most changed devices handled by a Woodbury update.
+    refine_max : int
+        Sparse path: when more devices changed, passes of iterative refinement
+        on the last factorisation (to a correction below 1e-12 of the
+        solution) before refactorising; 0 refactorises every solve.
     factor_backend : str
         Sparse path: ``"auto"``, ``"cholmod"`` or ``"splu"``.
     rtol, atol, ivp_method : adaptive path tolerances and scipy method.
@@ -176,6 +181,7 @@ def simulate(
     _, k = _copies("open_edges", open_edges, (m,), k)
     prep = prepare(net, protocol, dt=dt, method=method, ensemble=k, open_edges=open_edges,
                    record_every=record_every, record=record, solver=solver, low_rank_max=low_rank_max,
+                   refine_max=refine_max,
                    factor_backend=factor_backend, rtol=rtol, atol=atol, ivp_method=ivp_method, t0=t0,
                    progress=progress)
     return prep.run(x0a, params=pa, variability=variability, seed=seed)
@@ -345,6 +351,7 @@ def prepare(
     record: Sequence[str] = RECORDABLE,
     solver: Solver = "auto",
     low_rank_max: int = 16,
+    refine_max: int = 10,
     factor_backend: str = "auto",
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -412,8 +419,10 @@ def prepare(
     total = sum(steps)
     still = (net.model == MODEL_RESISTOR)[None, :] | open_
     prm = np.ascontiguousarray(np.broadcast_to(net.params, (k,) + net.params.shape))
+    if not (isinstance(refine_max, (int, np.integer)) and refine_max >= 0):
+        raise ValueError(f"refine_max must be an integer >= 0, got {refine_max!r}")
     options = MappingProxyType(dict(rtol=rtol, atol=atol, ivp_method=ivp_method, low_rank_max=low_rank_max,
-                                    factor_backend=factor_backend))
+                                    factor_backend=factor_backend, refine_max=int(refine_max)))
     return Prepared(
         network=net, segments=segs, steps=steps, slots=tuple(slots), engines=tuple(engines),
         drives=tuple(drives), open_edges=open_, still=still, params=prm, stoch=stoch,
@@ -445,13 +454,13 @@ def _drive_blocks(seg: CompiledSegment, t_start: float, h: float, n_steps: int, 
         yield s0, n, vd, 1
 
 
-def _solvers(net, engine, prm, open_, slot, n_free, driven, stats, low_rank_max, backend):
+def _solvers(net, engine, prm, open_, slot, n_free, driven, stats, low_rank_max, backend, refine_max=10):
     """Per-copy electrical solves for the Python stepper: ``solve(k, x, vd)``."""
     k = prm.shape[0]
     if engine == "sparse":
         objs = [SparseElectrical(net.model, prm[c], open_[c], net.edge_u, net.edge_v, net.leak,
                                  slot[c], n_free[c], driven, low_rank_max=low_rank_max,
-                                 backend=backend, stats=stats) for c in range(k)]
+                                 refine_max=refine_max, backend=backend, stats=stats) for c in range(k)]
         return lambda c, xc, vd: objs[c](c, xc, vd)
     if engine == "numpy":
         def solve(c, xc, vd):
@@ -475,6 +484,13 @@ def _solvers(net, engine, prm, open_, slot, n_free, driven, stats, low_rank_max,
     return dense
 
 
+def _compiled_rates(model, params_k, x, dv, cur, scale_k, still_k, stoch):
+    """Bounded stage rates of one copy by the numba kernel (sparse path)."""
+    out = np.empty(x.shape[0])
+    kn._stage_rates(x, params_k, model, scale_k, still_k, stoch, dv, cur, out)
+    return out
+
+
 def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_, slot, n_free,
                    t_start, h, n_steps, step0, record_every, r, last, rec_t, bufs, stats, rng,
                    opts, constant):
@@ -486,7 +502,7 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
     py_solve = None
     if engine != "dense":
         py_solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
-                            opts["low_rank_max"], opts["factor_backend"])
+                            opts["low_rank_max"], opts["factor_backend"], opts["refine_max"])
     for s0, n, vd, vstep in _drive_blocks(seg, t_start, h, n_steps, offsets, k, constant):
         final = last and s0 + n == n_steps
         tb = t_start + s0 * h
@@ -503,7 +519,7 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
             written += integrate_python(
                 py_solve, x, prm, net.model, scale, still, stoch, net.leak, net.edge_u, net.edge_v,
                 slot, vd, vstep, tb, h, n, mcode, step0 + s0, record_every, r + written, final,
-                buffers, rec_t, rng)
+                buffers, rec_t, rng, numpy_rates if engine == "numpy" else _compiled_rates)
     return written
 
 
@@ -511,7 +527,7 @@ def _adaptive_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_fre
                       n_steps, step0, record_every, r, last, rec_t, bufs, stats, opts):
     k, m = x.shape
     solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
-                     opts["low_rank_max"], opts["factor_backend"])
+                     opts["low_rank_max"], opts["factor_backend"], opts["refine_max"])
     t_end = t_start + seg.duration
 
     def voltages(t):

@@ -15,13 +15,14 @@ import numpy as np
 from memsim.devices import functions as fn
 from memsim.solve.kernels import SLOT_DRIVEN
 
-__all__ = ["integrate_python", "record_sample", "ElectricalSolve"]
+__all__ = ["integrate_python", "record_sample", "numpy_rates", "ElectricalSolve"]
 
 #: ``solve(k, x_k, v_driven) -> (g, v_node, v_edge, i_edge)`` for copy ``k``.
 ElectricalSolve = Callable[[int, np.ndarray, np.ndarray], tuple]
 
 
-def _rates(model, params_k, x, dv, cur, scale_k, still_k, stoch):
+def numpy_rates(model, params_k, x, dv, cur, scale_k, still_k, stoch):
+    """Bounded stage rates of one copy, in plain NumPy (twin of ``kernels._stage_rates``)."""
     r = fn.rate(model, params_k, x, dv, cur) * scale_k
     r = fn.bound_rate(x, r)
     return np.where(still_k | stoch, 0.0, r)
@@ -72,11 +73,14 @@ def integrate_python(
     buffers: tuple,
     rec_t: np.ndarray,
     rng: np.random.Generator | None,
+    rates: Callable = numpy_rates,
 ) -> int:
     """Advance every copy through one segment; arguments as in ``integrate_dense``.
 
     ``solve`` replaces the dense nodal solve; ``rng`` draws the binomial
-    switching of stochastic devices. Returns the number of record rows written.
+    switching of stochastic devices; ``rates`` evaluates the bounded stage
+    rates (default: the NumPy reference, :func:`numpy_rates`). Returns the
+    number of record rows written.
     """
     n_copies = x.shape[0]
     r = rec0
@@ -94,24 +98,24 @@ def integrate_python(
                 record_sample(buffers, r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, slot[k])
                 r += 1
             dv0 = dv
-            k1 = _rates(*args, xk, dv, cur, *tail)
+            k1 = rates(*args, xk, dv, cur, *tail)
             if method == 0:
                 new = xk + h * k1
             elif method == 1:
                 xs = np.clip(xk + h * k1, 0.0, 1.0)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
-                k2 = _rates(*args, xs, dv, cur, *tail)
+                k2 = rates(*args, xs, dv, cur, *tail)
                 new = xk + 0.5 * h * (k1 + k2)
             else:
                 xs = np.clip(xk + 0.5 * h * k1, 0.0, 1.0)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
-                k2 = _rates(*args, xs, dv, cur, *tail)
+                k2 = rates(*args, xs, dv, cur, *tail)
                 xs = np.clip(xk + 0.5 * h * k2, 0.0, 1.0)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
-                k3 = _rates(*args, xs, dv, cur, *tail)
+                k3 = rates(*args, xs, dv, cur, *tail)
                 xs = np.clip(xk + h * k3, 0.0, 1.0)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 2, k])
-                k4 = _rates(*args, xs, dv, cur, *tail)
+                k4 = rates(*args, xs, dv, cur, *tail)
                 new = xk + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
             xk[:] = np.clip(new, 0.0, 1.0)
             jump = stoch & ~still[k]

@@ -1,7 +1,7 @@
 """numba device kernels of memsim.solve.kernels against their NumPy twins and hand values.
 
 Twins (kernels.py module docstring): ``device_conductance`` <-> ``functions.conductance``,
-``device_rate`` <-> ``functions.rate``, ``_stage_rates`` <-> ``stepper._rates`` (rate times
+``device_rate`` <-> ``functions.rate``, ``_stage_rates`` <-> ``stepper.numpy_rates`` (rate times
 scale, then ``functions.bound_rate``, zero for still/stochastic devices).
 
 Tolerance of the twin comparisons: both sides are double-precision evaluations of the same
@@ -287,7 +287,7 @@ def test_bound_rate_by_hand():
 
 def test_stage_rates_kernel_matches_numpy_twin():
     # _stage_rates = bound_rate(rate * scale), zero for still and stochastic devices, exactly as
-    # stepper._rates; same tolerance as the rate twins (the scale factor is one more rounding).
+    # stepper.numpy_rates; same tolerance as the rate twins (the scale factor is one more rounding).
     rng = np.random.default_rng(5)
     names = list(DEVICES)
     pick = rng.integers(0, len(names), 400)
@@ -304,7 +304,7 @@ def test_stage_rates_kernel_matches_numpy_twin():
     stoch = (model == MetastableSwitch.model_id) & (params[:, 6] > 0)
     out = np.empty(pick.size)
     kn._stage_rates(x, params, model, scale, still, stoch, v, i, out)
-    ref = stepper._rates(model, params, x, v, i, scale, still, stoch)
+    ref = stepper.numpy_rates(model, params, x, v, i, scale, still, stoch)
     mag = np.array([rate_scale(d, x[e:e + 1], v[e:e + 1], i[e:e + 1])[0] for e, d in enumerate(devs)])
     assert_twins(out, ref, mag * scale)
     # bounds hold exactly: no outward rate at x = 0 or 1; still and stochastic devices are frozen
