@@ -30,6 +30,8 @@ Solver = Literal["auto", "dense", "sparse", "numpy"]
 
 #: Largest reduced system solved densely by ``solver="auto"``.
 DENSE_MAX_NODES = 256
+#: Ensembles of at least this many copies spread their copies over threads.
+_PARALLEL_MIN_COPIES = 8
 #: Bound on the elements of one block of time-dependent drive voltages.
 _DRIVE_BLOCK = 1 << 21
 
@@ -508,7 +510,8 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
         tb = t_start + s0 * h
         if engine == "dense":
             seeds = rng.integers(0, 2**62, size=k) if np.any(stoch) else np.zeros(k, dtype=np.int64)
-            rows, evals = kn.integrate_dense(
+            kernel = kn.integrate_dense_parallel if k >= _PARALLEL_MIN_COPIES else kn.integrate_dense
+            rows, evals = kernel(
                 x, prm, net.model, scale, still, stoch, open_, net.edge_u, net.edge_v, net.leak,
                 slot, n_free, seg.driven, vd, vstep, tb, h, n, mcode, step0 + s0, record_every,
                 r + written, final, rec_t, *buffers, seeds)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = [
     "METHODS",
@@ -33,6 +33,7 @@ __all__ = [
     "device_rate",
     "electrical_dense",
     "integrate_dense",
+    "integrate_dense_parallel",
 ]
 
 #: Method codes of the fixed-step schemes.
@@ -308,13 +309,62 @@ def integrate_dense(
     Returns ``(rows written, electrical solves done)``.
     """
     n_copies, m = x.shape
-    n_nodes = leak.shape[0]
-    n_max = 1
+    any_stoch = False
+    for e in range(m):
+        if stoch[e]:
+            any_stoch = True
+    written = 0
+    solves = 0
     for k in range(n_copies):
-        n_max = max(n_max, n_free[k])
-    a = np.empty((n_max, n_max))
-    rhs = np.empty(n_max)
-    v = np.empty(n_nodes)
+        rows, ns = _advance_copy(
+            k, x, params, model, scale, still, stoch, any_stoch, open_, edge_u, edge_v, leak, slot,
+            n_free, driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
+            rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, seeds)
+        written = rows
+        solves += ns
+    return written, solves
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def integrate_dense_parallel(
+    x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot, n_free,
+    driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
+    rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, seeds,
+):
+    """:func:`integrate_dense` with the copies spread over threads (``prange``).
+
+    Copies are independent and each seeds its own random stream, so the
+    result does not depend on the number of threads.
+    """
+    n_copies, m = x.shape
+    any_stoch = False
+    for e in range(m):
+        if stoch[e]:
+            any_stoch = True
+    rows = np.zeros(n_copies, dtype=np.int64)
+    solves = np.zeros(n_copies, dtype=np.int64)
+    for k in prange(n_copies):
+        rk, sk = _advance_copy(
+            k, x, params, model, scale, still, stoch, any_stoch, open_, edge_u, edge_v, leak, slot,
+            n_free, driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
+            rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, seeds)
+        rows[k] = rk
+        solves[k] = sk
+    return rows[0], solves.sum()
+
+
+@njit(cache=True, error_model="numpy")
+def _advance_copy(
+    k, x, params, model, scale, still, stoch, any_stoch, open_, edge_u, edge_v, leak, slot, n_free,
+    driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
+    rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, seeds,
+):
+    """Advance copy ``k`` through one segment; returns ``(rows written, solves)``."""
+    m = x.shape[1]
+    nf_max = max(1, n_free[k])
+    a = np.empty((nf_max, nf_max))
+    rhs = np.empty(nf_max)
+    v = np.empty(leak.shape[0])
     g = np.empty(m)
     dv = np.empty(m)
     cur = np.empty(m)
@@ -324,97 +374,93 @@ def integrate_dense(
     k2 = np.empty(m)
     k3 = np.empty(m)
     k4 = np.empty(m)
-    any_stoch = False
-    for e in range(m):
-        if stoch[e]:
-            any_stoch = True
-    written = 0
     solves = 0
-    for k in range(n_copies):
-        if any_stoch:
-            np.random.seed(seeds[k])
-        r = rec0
-        xk = x[k]
-        pk = params[k]
-        ok_ = open_[k]
-        sk = slot[k]
-        nf = n_free[k]
-        sck = scale[k]
-        stk = still[k]
-        for s in range(n_steps):
-            t = t0 + s * h
-            electrical_dense(xk, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
-                             driven, vdrive[s * vstep, 0, k], a, rhs, v, g, dv, cur)
-            if (step0 + s) % record_every == 0:
+    if any_stoch:
+        np.random.seed(seeds[k])
+    r = rec0
+    xk = x[k]
+    pk = params[k]
+    ok_ = open_[k]
+    sk = slot[k]
+    nf = n_free[k]
+    sck = scale[k]
+    stk = still[k]
+    for s in range(n_steps):
+        t = t0 + s * h
+        electrical_dense(xk, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
+                         driven, vdrive[s * vstep, 0, k], a, rhs, v, g, dv, cur)
+        if (step0 + s) % record_every == 0:
+            if k == 0:  # the sample times are shared by all copies
                 rec_t[r] = t
-                _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
-                        rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
-                r += 1
-            solves += 1
-            if any_stoch:
-                dv0[:] = dv
-            _stage_rates(xk, pk, model, sck, stk, stoch, dv, cur, k1)
-            if vstep == 0 and not any_stoch:
-                frozen = True
-                for e in range(m):
-                    if k1[e] != 0.0:
-                        frozen = False
-                        break
-                if frozen:
-                    # constant drive and no state moves: every remaining step of the
-                    # segment is this one again; only the samples are left to write
-                    for s2 in range(s + 1, n_steps):
-                        if (step0 + s2) % record_every == 0:
-                            rec_t[r] = t0 + s2 * h
-                            _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
-                                    rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
-                            r += 1
-                    break
-            if method == 0:
-                for e in range(m):
-                    xk[e] = _clip01(xk[e] + h * k1[e])
-            elif method == 1:
-                for e in range(m):
-                    xs[e] = _clip01(xk[e] + h * k1[e])
-                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
-                                 driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
-                solves += 1
-                for e in range(m):
-                    xk[e] = _clip01(xk[e] + 0.5 * h * (k1[e] + k2[e]))
-            else:
-                for e in range(m):
-                    xs[e] = _clip01(xk[e] + 0.5 * h * k1[e])
-                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
-                                 driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
-                for e in range(m):
-                    xs[e] = _clip01(xk[e] + 0.5 * h * k2[e])
-                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
-                                 driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k3)
-                for e in range(m):
-                    xs[e] = _clip01(xk[e] + h * k3[e])
-                electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
-                                 driven, vdrive[s * vstep, 2, k], a, rhs, v, g, dv, cur)
-                _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k4)
-                solves += 3
-                for e in range(m):
-                    xk[e] = _clip01(xk[e] + h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
-            if any_stoch:
-                for e in range(m):
-                    if stoch[e] and not stk[e]:
-                        _switch_jump(xk, pk, e, dv0[e], h)
-        if final:
-            electrical_dense(xk, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
-                             driven, vdrive[n_steps * vstep, 0, k], a, rhs, v, g, dv, cur)
-            solves += 1
-            rec_t[r] = t0 + n_steps * h
             _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
                     rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
             r += 1
-        written = r - rec0
-    return written, solves
+        solves += 1
+        if any_stoch:
+            dv0[:] = dv
+        _stage_rates(xk, pk, model, sck, stk, stoch, dv, cur, k1)
+        if vstep == 0 and not any_stoch:
+            frozen = True
+            for e in range(m):
+                if k1[e] != 0.0:
+                    frozen = False
+                    break
+            if frozen:
+                # constant drive and no state moves: every remaining step of the
+                # segment is this one again; only the samples are left to write
+                for s2 in range(s + 1, n_steps):
+                    if (step0 + s2) % record_every == 0:
+                        if k == 0:
+                            rec_t[r] = t0 + s2 * h
+                        _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
+                                rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
+                        r += 1
+                break
+        if method == 0:
+            for e in range(m):
+                xk[e] = _clip01(xk[e] + h * k1[e])
+        elif method == 1:
+            for e in range(m):
+                xs[e] = _clip01(xk[e] + h * k1[e])
+            electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
+                             driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
+            _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
+            solves += 1
+            for e in range(m):
+                xk[e] = _clip01(xk[e] + 0.5 * h * (k1[e] + k2[e]))
+        else:
+            for e in range(m):
+                xs[e] = _clip01(xk[e] + 0.5 * h * k1[e])
+            electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
+                             driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
+            _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
+            for e in range(m):
+                xs[e] = _clip01(xk[e] + 0.5 * h * k2[e])
+            electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
+                             driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
+            _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k3)
+            for e in range(m):
+                xs[e] = _clip01(xk[e] + h * k3[e])
+            electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
+                             driven, vdrive[s * vstep, 2, k], a, rhs, v, g, dv, cur)
+            _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k4)
+            solves += 3
+            for e in range(m):
+                xk[e] = _clip01(xk[e] + h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
+        if any_stoch:
+            for e in range(m):
+                if stoch[e] and not stk[e]:
+                    _switch_jump(xk, pk, e, dv0[e], h)
+    if final:
+        electrical_dense(xk, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
+                         driven, vdrive[n_steps * vstep, 0, k], a, rhs, v, g, dv, cur)
+        solves += 1
+        if k == 0:
+            rec_t[r] = t0 + n_steps * h
+        _record(r, k, xk, g, v, dv, cur, leak, edge_u, edge_v, sk,
+                rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p)
+        r += 1
+    return r - rec0, solves
 
 
 @njit(cache=True, error_model="numpy")

@@ -611,13 +611,15 @@ def backend(request):
     return request.param
 
 
-def make_sparse(c, open_, driven, x, backend, low_rank_max=16):
+def make_sparse(c, open_, driven, x, backend, low_rank_max=16, refine_max=0):
+    # refine_max=0: these tests exercise the Woodbury / refactorisation logic; the
+    # preconditioned-CG path (refine_max > 0) is tested in test_integrate.py
     g = fn.conductance(c.model, c.params, x)
     g[open_] = 0.0
     slot, n_free = slots(c, g, driven)
     return SparseElectrical(np.array(c.model), np.array(c.params), open_, np.array(c.edge_u),
                             np.array(c.edge_v), np.array(c.leak), slot, n_free, driven,
-                            low_rank_max=low_rank_max, backend=backend), slot
+                            low_rank_max=low_rank_max, refine_max=refine_max, backend=backend), slot
 
 
 # The sparse problems (F = 36 free nodes, g within a factor 160) have kappa(L_FF) ~ 100; it is
