@@ -403,3 +403,22 @@ def test_sparse_refinement_on_old_factor_matches_refactorising_every_step():
     assert np.abs(exact.i_node).max() > 1e-4  # so 1e-11 A is a tight bound
     with pytest.raises(ValueError, match="refine_max"):
         simulate(c, seg, dt=1e-3, refine_max=-1)
+
+
+def test_ensemble_results_do_not_depend_on_the_number_of_threads(net242):
+    import numba
+
+    # stochastic switches and device spread: every random draw is seeded per copy,
+    # and copies run independently, so 1 or 2 threads give identical numbers
+    net = Network.from_graph(layered([2, 4, 2]), MetastableSwitch(n_switches=50), x0="random", seed=1)
+    seg = Segment(2e-4, drive={("in", 0): 0.4}, ground=[("out", 0), ("out", 1)])
+    runs = []
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            runs.append(simulate(net, seg, dt=2e-6, method="euler", ensemble=16, seed=3,
+                                 variability=Variability(d2d=0.05)))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(runs[0].x, runs[1].x)
+    assert runs[0].x_final.std(axis=0).max() > 0  # the copies really differ
