@@ -1,0 +1,263 @@
+"""Controllability of the device states from the terminals.
+
+The hardware can only act on its devices through terminal voltages. For a
+terminal configuration ``c`` (which nodes are driven or grounded, and the
+voltages of the pulse; a :class:`~memsim.solve.protocol.Segment`) the device
+states obey ``dx/dt = f_c(x, u)`` with ``u`` the driven voltages. Linearised
+around the operating point ``(x0, u_c)``::
+
+    d(dx)/dt = A_c dx + B_c du,   A_c = df/dx,   B_c = df/du  (M x D_c).
+
+Both are computed from the nodal solution: the device voltages are linear in
+the driven voltages, ``v_edge = S_c(x) u`` (``S_c``, M x D_c, the *terminal to
+device-voltage map*), and each device rate depends on its own voltage and
+current, so ``B_c = diag(df_e/dv_e + g_e df_e/di_e) S_c``; ``A_c`` is taken by
+central differences of ``f_c`` in ``x`` (it includes the coupling through the
+network: changing one conductance redistributes every voltage).
+
+The controller may use several configurations (read, punish and normalise
+pulses for each pattern). The control Gramian accumulated over them is::
+
+    W = sum_c  integral_0^{T_c} exp(A_c s) B_c B_c^T exp(A_c^T s) ds,
+
+with ``T_c`` the configuration's duration (Van Loan's block-exponential
+method). ``rank W`` is the number of independent directions in which the
+terminals can push the device states at first order; ``rank W / M`` the
+*normalised controllability*. A network is **not controllable** when
+``rank W < M``: some combinations of device states (e.g. the difference
+between two devices that sit in symmetric positions) receive identical
+drive in every configuration the controller uses, so no sequence of pulses
+can set them independently: learning must then succeed without ever
+separating them. Small non-zero singular values mean directions that can be
+steered only slowly or with large voltages (the condition number).
+
+The Gramian of linearised dynamics is the standard tool (e.g. Kailath,
+*Linear Systems*, 1980, ch. 2); applied to memristive networks following
+the governing-equation view of Caravelli, Traversa & Di Ventra (2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+
+from memsim.circuit.network import CompiledNetwork, Network
+from memsim.devices import functions as fn
+from memsim.solve.nodal import solve_nodal
+from memsim.solve.protocol import Segment, compile_protocol
+
+__all__ = ["Controllability", "controllability", "terminal_map", "linearise"]
+
+
+@dataclass(frozen=True)
+class Controllability:
+    """Controllability figures of a network (see the module docstring).
+
+    Attributes
+    ----------
+    rank : numerical rank of the Gramian ``W``.
+    normalised_rank : ``rank / n_dynamic`` (1 = every device direction steerable).
+    singular_values : singular values of ``W``, descending.
+    smallest_nonzero : the smallest singular values above the rank tolerance
+        (up to 5, ascending).
+    condition_number : largest / smallest non-zero singular value.
+    voltage_map_rank : rank of the stacked terminal-to-device-voltage maps
+        ``[S_c1, S_c2, ...]`` (M x sum D_c).
+    n_dynamic : number of devices with a state (resistors excluded).
+    gramian : the Gramian restricted to the dynamic devices.
+    tolerance : the rank threshold used.
+    """
+
+    rank: int
+    normalised_rank: float
+    singular_values: np.ndarray
+    smallest_nonzero: np.ndarray
+    condition_number: float
+    voltage_map_rank: int
+    n_dynamic: int
+    gramian: np.ndarray
+    tolerance: float
+
+
+def _compiled(network) -> CompiledNetwork:
+    return network.compile() if isinstance(network, Network) else network
+
+
+def _check_x(net: CompiledNetwork, x) -> np.ndarray:
+    x = net.x0 if x is None else np.asarray(x, dtype=float)
+    if x.shape != (net.n_edges,):
+        raise ValueError(f"x must have shape ({net.n_edges},), got {x.shape}")
+    if not np.all((x >= 0) & (x <= 1)):
+        raise ValueError("x must be in [0, 1]")
+    return x
+
+
+def terminal_map(network: Network | CompiledNetwork, configuration: Segment, x=None) -> np.ndarray:
+    """The map ``S_c`` from driven voltages to device voltages (M x D).
+
+    Column ``j`` holds the edge voltages when driven node ``j`` is at 1 V and
+    the other driven nodes at 0 V (floating nodes by Kirchhoff's law); by
+    linearity ``v_edge = S_c u``. Floating islands contribute zero rows.
+
+    Examples
+    --------
+    >>> from memsim import Network, Resistor
+    >>> net = Network(); net.add_node("a", "input"); net.add_node("c", "output")
+    >>> _ = net.add_resistor("a", "b", 1.0); _ = net.add_resistor("b", "c", 1.0)
+    >>> terminal_map(net, Segment(1.0, drive={"a": 1.0}, ground=["c"]))
+    array([[ 0.5, -0.5],
+           [ 0.5, -0.5]])
+    """
+    net = _compiled(network)
+    x = _check_x(net, x)
+    (seg,) = compile_protocol(net, [configuration])
+    g = fn.conductance(net.model, net.params, x)
+    out = np.empty((net.n_edges, seg.driven.size))
+    for j in range(seg.driven.size):
+        u = np.zeros(seg.driven.size)
+        u[j] = 1.0
+        out[:, j] = solve_nodal(net, g, seg.driven, u).v_edge
+    return np.nan_to_num(out)
+
+
+def _rates(net: CompiledNetwork, x: np.ndarray, seg, u: np.ndarray) -> np.ndarray:
+    g = fn.conductance(net.model, net.params, x)
+    sol = solve_nodal(net, g, seg.driven, u)
+    r = fn.rate(net.model, net.params, x, np.nan_to_num(sol.v_edge), sol.i_edge)
+    return np.where(net.model == 0, 0.0, r)
+
+
+def linearise(
+    network: Network | CompiledNetwork,
+    configuration: Segment,
+    x=None,
+    *,
+    rel_step: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(A_c, B_c)`` of the dynamics linearised at ``x`` under one configuration.
+
+    ``B_c`` uses the exact linear map :func:`terminal_map` and central
+    differences of each device's rate in its own voltage and current;
+    ``A_c`` central differences of the whole network's rates in ``x``
+    (step ``rel_step`` on the unit state scale, shrunk near the bounds).
+    Configuration voltages that are functions of time are evaluated at the
+    segment start.
+
+    Examples
+    --------
+    >>> from memsim import Network, LinearIonDrift
+    >>> net = Network(LinearIonDrift()); net.add_node("a", "input"); _ = net.add_edge("a", "b", x0=0.5)
+    >>> a, b = linearise(net, Segment(1.0, drive={"a": 1.0}, ground=["b"]))
+    >>> b.shape
+    (1, 2)
+    """
+    net = _compiled(network)
+    x = _check_x(net, x)
+    (seg,) = compile_protocol(net, [configuration])
+    u = seg.voltages(np.array([0.0]), 1)[0, 0]
+    s_map = terminal_map(net, configuration, x)
+    g = fn.conductance(net.model, net.params, x)
+    v = s_map @ u
+    i = g * v
+    dv = rel_step * np.maximum(1.0, np.abs(v))
+    di = dv * np.maximum(g, 1e-300)
+    m, p = net.model, net.params
+    drdv = (fn.rate(m, p, x, v + dv, i) - fn.rate(m, p, x, v - dv, i)) / (2 * dv)
+    drdi = (fn.rate(m, p, x, v, i + di) - fn.rate(m, p, x, v, i - di)) / (2 * di)
+    b_mat = (drdv + g * drdi)[:, None] * s_map
+    b_mat[net.model == 0] = 0.0
+    a_mat = np.zeros((net.n_edges, net.n_edges))
+    for e in np.flatnonzero(net.model != 0):
+        h = min(rel_step, max(x[e], 1 - x[e], rel_step)) if 0 < x[e] < 1 else rel_step
+        lo, hi = x.copy(), x.copy()
+        lo[e] = max(0.0, x[e] - h)
+        hi[e] = min(1.0, x[e] + h)
+        a_mat[:, e] = (_rates(net, hi, seg, u) - _rates(net, lo, seg, u)) / (hi[e] - lo[e])
+    return a_mat, b_mat
+
+
+def _gramian(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """``integral_0^t exp(A s) B B^T exp(A^T s) ds`` by Van Loan's method."""
+    n = a.shape[0]
+    if not np.any(a):
+        return t * (b @ b.T)
+    blk = np.zeros((2 * n, 2 * n))
+    blk[:n, :n] = -a
+    blk[:n, n:] = b @ b.T
+    blk[n:, n:] = a.T
+    e = sla.expm(blk * t)
+    phi22 = e[n:, n:]
+    phi12 = e[:n, n:]
+    w = phi22.T @ phi12
+    return 0.5 * (w + w.T)
+
+
+def controllability(
+    network: Network | CompiledNetwork,
+    configurations: Sequence[Segment],
+    x=None,
+    *,
+    rtol: float = 1e-9,
+) -> Controllability:
+    """Controllability of the device states through the given configurations.
+
+    Parameters
+    ----------
+    network : Network or CompiledNetwork
+    configurations : sequence of Segment
+        Every terminal configuration the controller may use, with its pulse
+        voltages (the operating point) and duration (the Gramian's horizon).
+    x : (M,) array, optional
+        Device states of the operating point (default: the network's ``x0``).
+    rtol : float
+        Rank tolerance relative to the largest singular value. The default
+        1e-9 sits above the ~1e-10 relative error of the finite-difference
+        linearisation, and a direction below it would need pulses ~3e4 times
+        (``1 / sqrt(rtol)``) larger than the strongest one to steer.
+
+    Returns
+    -------
+    Controllability
+
+    Examples
+    --------
+    >>> from memsim import Network, LinearIonDrift
+    >>> net = Network(LinearIonDrift()); net.add_node("a", "input")
+    >>> _ = net.add_edge("a", "b", x0=0.3); _ = net.add_edge("a", "b", x0=0.6)
+    >>> controllability(net, [Segment(1e-3, drive={"a": 1.0}, ground=["b"])]).rank
+    2
+    """
+    net = _compiled(network)
+    if len(configurations) == 0:
+        raise ValueError("configurations must not be empty")
+    dyn = np.flatnonzero(net.model != 0)
+    if dyn.size == 0:
+        raise ValueError("network has no dynamic devices (only resistors)")
+    w = np.zeros((dyn.size, dyn.size))
+    maps = []
+    for cfg in configurations:
+        a, b = linearise(net, cfg, x)
+        w += _gramian(a[np.ix_(dyn, dyn)], b[dyn], cfg.duration)
+        maps.append(terminal_map(net, cfg, x)[dyn])
+    sv = np.linalg.svd(w, compute_uv=False, hermitian=True)
+    sv = np.sort(np.abs(sv))[::-1]
+    tol = rtol * sv[0] if sv[0] > 0 else 0.0
+    nz = sv[sv > tol]
+    rank = int(nz.size)
+    vmap = np.hstack(maps)
+    vsv = np.linalg.svd(vmap, compute_uv=False)
+    vrank = int(np.sum(vsv > rtol * vsv[0])) if vsv.size and vsv[0] > 0 else 0
+    return Controllability(
+        rank=rank,
+        normalised_rank=rank / dyn.size,
+        singular_values=sv,
+        smallest_nonzero=np.sort(nz)[:5],
+        condition_number=float(nz[0] / nz[-1]) if rank else float("inf"),
+        voltage_map_rank=vrank,
+        n_dynamic=int(dyn.size),
+        gramian=w,
+        tolerance=float(tol),
+    )

@@ -1,0 +1,185 @@
+"""Symmetry of a network: node orbits, a weighted symmetry measure, symmetry breaking.
+
+Two nodes are in the same *orbit* when an automorphism of the circuit (a
+relabelling of nodes that preserves edges and node roles) maps one to the
+other: the hardware cannot tell them apart from its terminals. Orbits are
+computed exactly without enumerating the automorphism group (which has
+``64!`` elements for a fully connected hidden layer of 64 nodes): colour
+refinement (the 1-dimensional Weisfeiler-Leman procedure) gives a partition
+that never splits an orbit, and each candidate pair inside a cell is then
+verified: twins (same role, same neighbours) are swapped by an automorphism
+outright, other pairs by a VF2 search for an automorphism mapping one to the
+other (networkx's ``GraphMatcher``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import networkx as nx
+import numpy as np
+from networkx.algorithms.isomorphism import GraphMatcher
+
+from memsim.circuit.network import CompiledNetwork, Network
+
+__all__ = ["node_orbits", "edge_classes", "weighted_asymmetry", "prune_random", "spread_states"]
+
+
+def _graph(network) -> nx.Graph:
+    if isinstance(network, nx.Graph):
+        g = nx.Graph()
+        g.add_nodes_from((n, {"role": d.get("role", "bulk")}) for n, d in network.nodes(data=True))
+        g.add_edges_from(network.edges())
+        return g
+    net = network.compile() if isinstance(network, Network) else network
+    g = nx.Graph()
+    roles = {0: "bulk", 1: "input", 2: "output"}
+    for i, n in enumerate(net.node_names):
+        g.add_node(n, role=roles[int(net.roles[i])])
+    g.add_edges_from((net.node_names[u], net.node_names[v]) for u, v in zip(net.edge_u, net.edge_v))
+    return g
+
+
+def _refine(g: nx.Graph) -> dict[Hashable, int]:
+    colour = {n: d["role"] for n, d in g.nodes(data=True)}
+    n_cells = len(set(colour.values()))
+    while True:
+        sig = {n: (colour[n], tuple(sorted(map(str, (colour[m] for m in g[n]))))) for n in g}
+        keys = {s: i for i, s in enumerate(sorted(set(sig.values()), key=str))}
+        new = {n: keys[sig[n]] for n in g}
+        if len(keys) == n_cells:
+            return new
+        colour, n_cells = new, len(keys)
+
+
+def node_orbits(network: Network | CompiledNetwork | nx.Graph) -> list[list[Hashable]]:
+    """Orbits of the nodes under the role-preserving automorphisms of the circuit.
+
+    Edge orientation and devices are ignored (the topology's symmetry);
+    parallel edges count once.
+
+    Examples
+    --------
+    >>> from memsim import layered
+    >>> sorted(len(o) for o in node_orbits(layered([2, 3, 2])))
+    [2, 2, 3]
+    """
+    g = _graph(network)
+    colour = _refine(g)
+    cells: dict[int, list] = {}
+    for n in g:
+        cells.setdefault(colour[n], []).append(n)
+    orbits: list[list[Hashable]] = []
+    for cell in cells.values():
+        reps: list[list[Hashable]] = []
+        for n in cell:
+            for orbit in reps:
+                if _maps(g, orbit[0], n):
+                    orbit.append(n)
+                    break
+            else:
+                reps.append([n])
+        orbits.extend(reps)
+    return sorted(orbits, key=lambda o: (-len(o), str(o[0])))
+
+
+def _maps(g: nx.Graph, a: Hashable, b: Hashable) -> bool:
+    """Is there an automorphism of ``g`` mapping node ``a`` to node ``b``?"""
+    if a == b:
+        return True
+    if g.nodes[a]["role"] == g.nodes[b]["role"] and set(g[a]) - {b} == set(g[b]) - {a}:
+        return True  # twins: swapping them is an automorphism
+    h = g.copy()
+    nx.set_node_attributes(g, {n: (d["role"], n == a) for n, d in g.nodes(data=True)}, "pin")
+    nx.set_node_attributes(h, {n: (d["role"], n == b) for n, d in h.nodes(data=True)}, "pin")
+    matcher = GraphMatcher(g, h, node_match=lambda x, y: x["pin"] == y["pin"])
+    return matcher.is_isomorphic()
+
+
+def edge_classes(network: Network | CompiledNetwork) -> np.ndarray:
+    """Class label of each edge: edges whose endpoints lie in the same pair of orbits.
+
+    Edges in one class are interchangeable in the bare topology (an upper
+    bound on edge orbits that is exact for the layered and crossbar networks).
+    """
+    net = network.compile() if isinstance(network, Network) else network
+    orbit_of = {}
+    for k, orbit in enumerate(node_orbits(net)):
+        for n in orbit:
+            orbit_of[n] = k
+    keys = [tuple(sorted((orbit_of[net.node_names[u]], orbit_of[net.node_names[v]])))
+            for u, v in zip(net.edge_u, net.edge_v)]
+    uniq = {k: i for i, k in enumerate(sorted(set(keys)))}
+    return np.array([uniq[k] for k in keys], dtype=np.int64)
+
+
+def weighted_asymmetry(network: Network | CompiledNetwork, weights: np.ndarray) -> float:
+    """How far edge weights (e.g. conductances) break the topology's symmetry.
+
+    ``sum_c n_c CV_c / sum_c n_c`` over the edge classes ``c`` of
+    :func:`edge_classes`, with ``CV_c`` the coefficient of variation (standard
+    deviation over mean of the absolute weights) inside the class: 0 for
+    weights that respect every symmetry, growing with the contrast between
+    interchangeable edges.
+
+    Examples
+    --------
+    >>> from memsim import layered, Network
+    >>> net = Network.from_graph(layered([2, 2, 1]))
+    >>> weighted_asymmetry(net, np.ones(6))
+    0.0
+    """
+    net = network.compile() if isinstance(network, Network) else network
+    w = np.abs(np.asarray(weights, dtype=float))
+    if w.shape != (net.n_edges,):
+        raise ValueError(f"weights must have shape ({net.n_edges},), got {w.shape}")
+    cls = edge_classes(net)
+    total, acc = 0, 0.0
+    for c in np.unique(cls):
+        wc = w[cls == c]
+        if wc.size > 1 and wc.mean() > 0:
+            acc += wc.size * wc.std() / wc.mean()
+        total += wc.size
+    return float(acc / total)
+
+
+def prune_random(
+    network: Network | CompiledNetwork, k: int, *, seed: int | np.random.Generator | None = None,
+    dynamic_only: bool = True,
+) -> np.ndarray:
+    """Open-edge mask with ``k`` edges chosen at random (a symmetry-breaking prune).
+
+    Pass the mask as ``open_edges`` to :func:`memsim.simulate`.
+
+    Examples
+    --------
+    >>> from memsim import layered, Network
+    >>> int(prune_random(Network.from_graph(layered([2, 4, 2])), 3, seed=0).sum())
+    3
+    """
+    net = network.compile() if isinstance(network, Network) else network
+    pool = np.flatnonzero(net.model != 0) if dynamic_only else np.arange(net.n_edges)
+    if not (isinstance(k, (int, np.integer)) and 0 <= k <= pool.size):
+        raise ValueError(f"k must be an integer in [0, {pool.size}], got {k!r}")
+    mask = np.zeros(net.n_edges, dtype=bool)
+    mask[np.random.default_rng(seed).choice(pool, size=k, replace=False)] = True
+    return mask
+
+
+def spread_states(
+    x: np.ndarray, sigma: float, *, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """States with independent Gaussian spread ``sigma``, clipped to ``[0, 1]``.
+
+    A symmetry-breaking conductance spread (with device-to-device parameter
+    spread, see :class:`memsim.Variability`).
+
+    Examples
+    --------
+    >>> spread_states(np.full(3, 0.5), 0.0, seed=1)
+    array([0.5, 0.5, 0.5])
+    """
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    x = np.asarray(x, dtype=float)
+    return np.clip(x + sigma * np.random.default_rng(seed).standard_normal(x.shape), 0.0, 1.0)

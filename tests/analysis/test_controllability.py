@@ -1,0 +1,104 @@
+"""Controllability: known answers on symmetric networks, linearisation against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memsim import LinearIonDrift, Network, Segment, layered
+from memsim.analysis.controllability import controllability, linearise, terminal_map
+from memsim.devices import functions as fn
+from memsim.solve.nodal import solve_nodal
+
+DEV = LinearIonDrift(window="joglekar")
+
+
+def net_232(x0=0.5):
+    return Network.from_graph(layered([2, 3, 2]), DEV, x0=x0)
+
+
+def configs(net):
+    ins, outs = net.inputs, net.outputs
+    return [
+        Segment(1e-3, drive={ins[0]: 1.0}, ground=[ins[1], *outs]),
+        Segment(1e-3, drive={ins[1]: 1.0}, ground=[ins[0], *outs]),
+        Segment(1e-3, drive={ins[0]: -1.0, ins[1]: -1.0}, ground=outs[:1]),
+    ]
+
+
+def test_interchangeable_hidden_nodes_give_rank_deficiency_that_breaking_symmetry_raises():
+    net = net_232()
+    uniform = controllability(net, configs(net))
+    # 3 hidden nodes with identical devices and states: each configuration drives
+    # all three hidden branches identically, so only one direction per input and
+    # output pair of branches is steerable: rank 3 of 12
+    assert uniform.n_dynamic == 12
+    assert uniform.rank == 3
+    x = np.full(12, 0.5)
+    x[0] = 0.3  # one device differs: the symmetry between hidden nodes breaks
+    broken = controllability(net, configs(net), x=x)
+    assert broken.rank > uniform.rank
+    # the terminal-to-device-voltage map does not depend on the symmetry of the
+    # *states* in this case beyond its own rank, but never exceeds sum of D_c
+    assert broken.voltage_map_rank <= sum(len(c.drive) + len(c.ground) for c in configs(net))
+
+
+def test_pruning_an_edge_breaks_symmetry_and_raises_rank():
+    net = net_232()
+    full = controllability(net, configs(net))
+    g = layered([2, 3, 2])
+    g.remove_edge(("in", 0), ("h", 1, 0))  # structural pruning before training
+    pruned = Network.from_graph(g, DEV, x0=0.5)
+    assert controllability(pruned, configs(pruned)).rank > full.rank
+
+
+def test_terminal_map_is_the_linear_response():
+    net = net_232().compile()
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 0.9, net.n_edges)
+    cfg = configs(net_232())[2]
+    s_map = terminal_map(net, cfg, x)
+    u = np.array([-1.0, -1.0, 0.0])
+    g = fn.conductance(net.model, net.params, x)
+    sol = solve_nodal(net, g, net.index_of(list(cfg.drive) + list(cfg.ground)), u)
+    # superposition: the nodal solution is linear in the driven voltages
+    np.testing.assert_allclose(s_map @ u, sol.v_edge, rtol=1e-12, atol=1e-15)
+
+
+def test_linearisation_predicts_small_changes():
+    # reference: the nonlinear rates at a perturbed operating point; the
+    # linear prediction must be right to second order in the perturbation
+    net = net_232().compile()
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.2, 0.8, net.n_edges)
+    cfg = configs(net_232())[0]
+    a, b = linearise(net, cfg, x)
+    driven = net.index_of(list(cfg.drive) + list(cfg.ground))
+    u = np.array([1.0, 0.0, 0.0, 0.0])
+
+    def f(xx, uu):
+        g = fn.conductance(net.model, net.params, xx)
+        sol = solve_nodal(net, g, driven, uu)
+        return fn.rate(net.model, net.params, xx, sol.v_edge, sol.i_edge)
+
+    dx = 1e-5 * rng.standard_normal(net.n_edges)
+    du = 1e-5 * rng.standard_normal(u.size)
+    exact = f(x + dx, u + du) - f(x, u)
+    lin = a @ dx + b @ du
+    # the remainder is O(|d|^2) ~ 1e-10 of the rate scale (~1); 1e-7 is margin
+    scale = np.abs(f(x, u)).max()
+    assert np.abs(exact - lin).max() < 1e-7 * scale
+    assert np.abs(lin).max() > 1e-6 * scale  # and the linear part is not trivial
+
+
+def test_bad_input():
+    net = net_232()
+    with pytest.raises(ValueError, match="configurations"):
+        controllability(net, [])
+    with pytest.raises(ValueError, match="x"):
+        controllability(net, configs(net), x=np.zeros(3))
+    r = Network()
+    r.add_node("a", "input")
+    r.add_resistor("a", "b", 1.0)
+    with pytest.raises(ValueError, match="dynamic"):
+        controllability(r, [Segment(1.0, drive={"a": 1.0}, ground=["b"])])
