@@ -1,0 +1,171 @@
+"""Built-in point functions for sweeps.
+
+Each takes one point (a dict of plain values, ``seed`` included) and returns
+a dict of scalar outputs. Refer to them in TOML as
+``"memsim.sweep.tasks:<name>"``.
+
+Topology parameters (shared by the point functions)
+---------------------------------------------------
+``topology`` names a generator of :mod:`memsim.circuit.topologies` and the
+point carries that generator's arguments under their own names:
+
+======================  ===============================================================
+``topology``            parameters
+======================  ===============================================================
+``"layered"``           ``sizes`` (list of int), ``orientation``
+``"crossbar"``          ``rows``, ``cols``, ``r_wire`` (ohm)
+``"erdos_renyi"``       ``n``, ``p``, ``n_inputs``, ``n_outputs``, ``connected``
+``"watts_strogatz"``    ``n``, ``k``, ``p``, ``n_inputs``, ``n_outputs``, ``connected``
+``"random_geometric"``  ``n``, ``radius``, ``n_inputs``, ``n_outputs``, ``dim``, ``connected``
+======================  ===============================================================
+
+Random generators are seeded with the point's ``seed``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["GENERATORS", "build_network", "transient"]
+
+#: Topology generator names accepted in points.
+GENERATORS = ("layered", "crossbar", "erdos_renyi", "watts_strogatz", "random_geometric")
+
+_TRANSIENT = {"device": "HP_TIO2_JOGLEKAR", "device_params": {}, "x0": "random", "amplitude": 1.0,
+              "frequency": 1.0, "duration": 1.0, "dt": 1e-3, "method": "rk4", "d2d": 0.0, "c2c": 0.0}
+
+
+def _generator_args(topology: Any) -> tuple[Any, set[str]]:
+    from memsim.circuit import topologies
+
+    if topology not in GENERATORS:
+        raise ValueError(f"topology must be one of {', '.join(GENERATORS)}, got {topology!r}")
+    gen = getattr(topologies, topology)
+    return gen, set(inspect.signature(gen).parameters) - {"seed"}
+
+
+def build_network(point: Mapping[str, Any], device: Any = None) -> Any:
+    """The :class:`~memsim.circuit.network.Network` described by a point's topology parameters.
+
+    Parameters
+    ----------
+    point : mapping
+        ``topology``, the generator's arguments, ``seed``; optionally
+        ``x0`` (a number, or ``"random"`` for uniform states). One generator
+        ``numpy.random.default_rng(seed)`` draws the graph, then the states.
+    device : Device, optional
+        Device of the memristor edges (default :class:`~memsim.devices.models.VTEAM`).
+
+    Examples
+    --------
+    >>> build_network({"topology": "crossbar", "rows": 2, "cols": 3, "seed": 0})
+    Network(5 nodes: 2 input, 3 output, 0 bulk; 6 edges)
+    """
+    from memsim.circuit.network import Network
+
+    gen, names = _generator_args(point.get("topology"))
+    rng = np.random.default_rng(point.get("seed"))
+    kwargs = {k: point[k] for k in names if k in point}
+    if "seed" in inspect.signature(gen).parameters:
+        kwargs["seed"] = rng
+    missing = [p.name for p in inspect.signature(gen).parameters.values()
+               if p.default is inspect.Parameter.empty and p.name not in kwargs]
+    if missing:
+        raise ValueError(f"topology {point['topology']!r} needs parameter {missing[0]!r}")
+    graph = gen(**kwargs)
+    return Network.from_graph(graph, device, x0=point.get("x0", 0.5), seed=rng)
+
+
+def _device(point: Mapping[str, Any]) -> Any:
+    from memsim.devices.presets import get_preset
+
+    dev: Any = get_preset(point["device"])
+    overrides = point["device_params"]
+    if not isinstance(overrides, Mapping):
+        raise ValueError(f"device_params must be a table of parameter values, got {overrides!r}")
+    names = {f.name for f in dataclasses.fields(dev)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"device_params: {type(dev).__name__} has no parameter {unknown[0]!r}")
+    return dataclasses.replace(dev, **overrides)
+
+
+def transient(point: Mapping[str, Any]) -> dict[str, Any]:
+    """Sine response of a generated network: final states, energy and output currents.
+
+    A sine of ``amplitude`` (V) and ``frequency`` (Hz) drives the first input
+    node for ``duration`` (s); the other inputs and all outputs are grounded.
+    The states are integrated with :func:`memsim.simulate` (``method``, step
+    ``dt``), with device-to-device spread ``d2d`` and cycle-to-cycle noise
+    ``c2c`` (log-normal sigmas, :class:`~memsim.devices.variability.Variability`)
+    drawn with ``seed``.
+
+    Parameters
+    ----------
+    point : mapping
+        Topology parameters (see the module docstring) and optionally
+        ``device`` (a preset name of :mod:`memsim.devices.presets`, default
+        ``"HP_TIO2_JOGLEKAR"``), ``device_params`` (a dict overriding preset
+        fields), ``x0`` (default ``"random"``), ``amplitude`` (1.0 V),
+        ``frequency`` (1.0 Hz), ``duration`` (1.0 s), ``dt`` (1e-3 s),
+        ``method`` (``"rk4"``), ``d2d`` and ``c2c`` (0.0), ``seed``.
+
+    Returns
+    -------
+    dict
+        ``x_mean``, ``x_min``, ``x_max`` (final memristor states), ``energy``
+        (J dissipated), ``i_out_<k>`` (A, final current delivered at output
+        ``k``, in the network's output order), ``i_out_peak`` (A, largest
+        ``|I|`` at any output), ``n_nodes``, ``n_edges``, ``steps`` and
+        ``sim_wall_s`` (s, wall time of the integration).
+
+    Raises
+    ------
+    ValueError
+        On an unknown parameter or topology, naming it.
+
+    Examples
+    --------
+    >>> out = transient({"topology": "layered", "sizes": [2, 2], "duration": 0.1, "seed": 0})
+    >>> out["n_edges"], 0.0 <= out["x_mean"] <= 1.0
+    (4, True)
+    """
+    from memsim.devices.variability import Variability
+    from memsim.solve import Segment, Sine, simulate
+
+    _, topo_names = _generator_args(point.get("topology"))
+    unknown = sorted(set(point) - set(_TRANSIENT) - topo_names - {"topology", "seed"})
+    if unknown:
+        raise ValueError(f"transient: unknown parameter {unknown[0]!r} for topology {point['topology']!r}")
+    p = {**_TRANSIENT, **point}
+    net = build_network(p, _device(p))
+    inputs, outputs = net.inputs, net.outputs
+    drive = {inputs[0]: Sine(float(p["amplitude"]), float(p["frequency"]))}
+    segment = Segment(float(p["duration"]), drive=drive, ground=inputs[1:] + outputs, label="sine")
+    variability = Variability(d2d=p["d2d"], c2c=p["c2c"]) if (p["d2d"] or p["c2c"]) else None
+    t0 = time.perf_counter()
+    res = simulate(net, segment, dt=float(p["dt"]), method=p["method"], variability=variability,
+                   seed=p.get("seed"), record=("x", "i_node", "power"))
+    wall = time.perf_counter() - t0
+    compiled = res.network
+    x = res.x_final[compiled.dynamic]
+    out: dict[str, Any] = {
+        "x_mean": float(x.mean()) if x.size else float("nan"),
+        "x_min": float(x.min()) if x.size else float("nan"),
+        "x_max": float(x.max()) if x.size else float("nan"),
+        "energy": float(res.energy()),
+    }
+    peak = 0.0
+    for k, node in enumerate(outputs):
+        cur = res.terminal_current(node)
+        out[f"i_out_{k}"] = float(cur[-1])
+        peak = max(peak, float(np.max(np.abs(cur))))
+    steps: Any = res.stats["steps"]
+    out.update(i_out_peak=peak, n_nodes=net.n_nodes, n_edges=net.n_edges, steps=int(steps), sim_wall_s=wall)
+    return out
