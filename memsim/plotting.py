@@ -12,7 +12,16 @@ import numpy as np
 
 from memsim.solve.result import Result
 
-__all__ = ["plot_states", "plot_terminal_currents", "plot_iv", "summary_figure"]
+__all__ = [
+    "plot_states",
+    "plot_terminal_currents",
+    "plot_iv",
+    "summary_figure",
+    "plot_network",
+    "plot_controllability_spectrum",
+    "plot_capacity_curve",
+    "plot_sweep_heatmap",
+]
 
 
 def _axes(ax):
@@ -89,3 +98,141 @@ def summary_figure(result: Result, edge: int = 0):
     plot_terminal_currents(result, ax=axes[1])
     plot_iv(result, edge=edge, ax=axes[2])
     return fig
+
+
+def _layout(net) -> dict:
+    """Node positions: by layer for layered/crossbar names, spring layout otherwise."""
+    import networkx as nx
+
+    names = net.node_names
+    if all(isinstance(n, tuple) and n and n[0] in ("in", "h", "out") for n in names):
+        pos = {}
+        for n in names:
+            col = 0 if n[0] == "in" else (n[1] if n[0] == "h" else 10**6)
+            pos[n] = (col, -n[-1])
+        cols = sorted({p[0] for p in pos.values()})
+        rank = {c: i for i, c in enumerate(cols)}
+        return {n: (rank[x], y) for n, (x, y) in pos.items()}
+    if all(isinstance(n, tuple) and len(n) == 3 and n[0] in ("w", "b") for n in names):
+        return {n: (n[2] + (0.3 if n[0] == "b" else 0.0), -n[1] - (0.3 if n[0] == "b" else 0.0)) for n in names}
+    g = nx.Graph()
+    g.add_nodes_from(names)
+    g.add_edges_from((names[u], names[v]) for u, v in zip(net.edge_u, net.edge_v))
+    return nx.spring_layout(g, seed=0)
+
+
+def plot_network(network, x=None, open_edges=None, ax=None, cmap: str = "viridis"):
+    """Draw a network with its memristors coloured by conductance (log scale).
+
+    Resistors are thin grey lines, open (pruned) edges dashed light grey;
+    inputs are drawn as triangles, outputs as squares, bulk nodes as dots.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from memsim import Network, layered
+    >>> ax = plot_network(Network.from_graph(layered([2, 4, 2]), x0="random", seed=0))
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    from memsim.circuit.network import Network
+    from memsim.devices import functions as fn
+
+    ax = _axes(ax)
+    net = network.compile() if isinstance(network, Network) else network
+    x = net.x0 if x is None else np.asarray(x, dtype=float)
+    open_ = np.zeros(net.n_edges, bool) if open_edges is None else np.asarray(open_edges, bool)
+    g = fn.conductance(net.model, net.params, x)
+    pos = _layout(net)
+    names = net.node_names
+    dyn = (net.model != 0) & ~open_
+    norm = LogNorm(vmin=g[dyn].min(), vmax=g[dyn].max()) if dyn.any() and g[dyn].min() < g[dyn].max() else None
+    cm = plt.get_cmap(cmap)
+    for e in range(net.n_edges):
+        (x1, y1), (x2, y2) = pos[names[net.edge_u[e]]], pos[names[net.edge_v[e]]]
+        if open_[e]:
+            ax.plot([x1, x2], [y1, y2], ls="--", color="0.85", lw=0.8, zorder=1)
+        elif net.model[e] == 0:
+            ax.plot([x1, x2], [y1, y2], color="0.6", lw=0.6, zorder=1)
+        else:
+            c = cm(norm(g[e])) if norm is not None else cm(0.5)
+            ax.plot([x1, x2], [y1, y2], color=c, lw=1.8, zorder=2)
+    markers = {0: ("o", "0.3"), 1: ("^", "tab:red"), 2: ("s", "tab:blue")}
+    for role, (mk, col) in markers.items():
+        pts = [pos[names[i]] for i in np.flatnonzero(net.roles == role)]
+        if pts:
+            px, py = zip(*pts)
+            ax.scatter(px, py, marker=mk, color=col, s=40 if role else 12, zorder=3)
+    if norm is not None:
+        sm = plt.cm.ScalarMappable(norm=norm, cmap=cm)
+        ax.figure.colorbar(sm, ax=ax, label="conductance (S)")
+    ax.set_axis_off()
+    return ax
+
+
+def plot_controllability_spectrum(result, ax=None, label: str | None = None):
+    """Singular values of a controllability Gramian, with the rank threshold.
+
+    ``result`` is a :class:`memsim.analysis.controllability.Controllability`.
+    """
+    ax = _axes(ax)
+    sv = np.asarray(result.singular_values)
+    shown = np.where(sv > 0, sv, np.nan)
+    ax.semilogy(np.arange(1, sv.size + 1), shown, "o-", ms=3,
+                label=label or f"rank {result.rank}/{result.n_dynamic}")
+    if result.tolerance > 0:
+        ax.axhline(result.tolerance, color="0.5", ls=":", lw=1)
+    ax.set_xlabel("index")
+    ax.set_ylabel("Gramian singular value")
+    ax.set_title("controllability spectrum")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_capacity_curve(p, probability, low=None, high=None, ax=None, label: str | None = None,
+                        threshold: float = 0.5):
+    """Probability of learning a p-pattern set against p, with a confidence band.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = plot_capacity_curve([1, 2, 3], [1.0, 0.7, 0.2], [0.9, 0.5, 0.1], [1.0, 0.85, 0.35])
+    """
+    ax = _axes(ax)
+    p = np.asarray(p)
+    line = ax.plot(p, probability, "o-", label=label)[0]
+    if low is not None and high is not None:
+        ax.fill_between(p, low, high, color=line.get_color(), alpha=0.2, lw=0)
+    ax.axhline(threshold, color="0.5", ls=":", lw=1)
+    ax.set_xlabel("patterns p")
+    ax.set_ylabel("P(learned)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("capacity")
+    if label:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def plot_sweep_heatmap(table, x: str, y: str, value: str, ax=None, cmap: str = "magma"):
+    """Heat map of a sweep output over two swept parameters (mean over other columns).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"a": [1, 1, 2, 2], "b": [0.1, 0.2, 0.1, 0.2], "out": [1.0, 2.0, 3.0, 4.0]})
+    >>> ax = plot_sweep_heatmap(t, "a", "b", "out")
+    """
+    ax = _axes(ax)
+    for col in (x, y, value):
+        if col not in table.columns:
+            raise ValueError(f"column {col!r} is not in the table (columns: {list(table.columns)})")
+    grid = table.pivot_table(index=y, columns=x, values=value, aggfunc="mean")
+    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=cmap)
+    ax.set_xticks(range(grid.shape[1]), [f"{c:g}" if isinstance(c, float) else str(c) for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{c:g}" if isinstance(c, float) else str(c) for c in grid.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.figure.colorbar(im, ax=ax, label=value)
+    return ax
