@@ -538,15 +538,17 @@ def run_ngspice(
         As in :func:`to_spice`.
     record : sequence of str
         Quantities to return, a subset of ``("x", "i_edge", "v_edge",
-        "v_node", "i_node", "power")``; the last four but ``i_node`` need the
-        node voltages, which ngspice then writes too. ``i_edge``, ``v_edge``
-        and ``power`` are computed from ngspice's node voltages and states
+        "v_node", "i_node", "power")``. States are ngspice's ``V(x<e>)``
+        clipped to ``[0, 1]`` (as memsim clips); ``v_node``, ``v_edge``,
+        ``i_edge`` and ``power`` need the node voltages, which ngspice then
+        writes too, and the last three are computed from them and the states
         with memsim's conductance formula (the expressions of the netlist).
     t_eval : array, optional
-        Sample times (s) to interpolate onto (per segment, cubic splines
-        through ngspice's points; electrical quantities of the segment that
-        starts at a boundary are extrapolated to it from the right, as memsim
-        samples a boundary with the new segment). Default: ngspice's own
+        Sample times (s) to interpolate onto (per segment, monotone cubic
+        (PCHIP) interpolation through ngspice's points; electrical
+        quantities of the segment that starts at a boundary are extrapolated
+        to it from the right, as memsim samples a boundary with the new
+        segment). Default: ngspice's own
         time points, preceded by ``t = 0`` (exact initial states, NaN
         electrical quantities: ngspice does not store ``t = 0`` with ``uic``),
         each sample labelled with the segment that *ends* at or after it.

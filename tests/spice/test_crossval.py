@@ -313,8 +313,9 @@ def test_ngspice_reproduces_stored_trace(name):
     net, proto, max_step, ref = _stored_run(name)
     spice = run_ngspice(net, proto, dt=max_step, t_eval=ref.t, record=("x", "i_node"), title=name, **SPICE)
     with np.load(DATA / f"{name}.npz") as data:
-        # the same netlist and ngspice version give the same numbers up to the last digits written
-        np.testing.assert_allclose(spice.x, data["x"], rtol=0, atol=1e-12)
+        # ngspice-39 reproduces the trace to ~1e-15; another version may place its steps
+        # differently, within its truncation error (the memsim tolerance of the case)
+        np.testing.assert_allclose(spice.x, data["x"], rtol=0, atol=STORED[name][2])
 
 
 def regenerate() -> None:  # pragma: no cover - run by hand
