@@ -4,6 +4,9 @@ The stages are explicit: build a :class:`Network` (or generate one with
 :func:`layered`, :func:`crossbar`, ...), :meth:`Network.compile` it, describe
 terminal conditions over time as a list of :class:`Segment`, and integrate with
 :func:`simulate`, which returns an immutable :class:`Result`.
+
+:mod:`memsim.learning` runs the learning-from-mistakes controller on such
+circuits: :func:`build_hardware`, a :class:`Task`, and :func:`train`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +30,26 @@ from memsim.devices import (
     MetastableSwitch,
     Resistor,
     Variability,
+)
+from memsim.learning import (
+    ChialvoBak,
+    Controller,
+    ControllerState,
+    Hardware,
+    Pattern,
+    Pulses,
+    Task,
+    Training,
+    all_associations,
+    association,
+    boolean,
+    build_hardware,
+    parity,
+    perceptron,
+    prune_edges,
+    random_patterns,
+    train,
+    train_chialvo_bak,
 )
 from memsim.solve import PWL, Result, Segment, Sine, simulate, solve_nodal, terminal_response
 
@@ -60,4 +83,22 @@ __all__ = [
     "solve_nodal",
     "terminal_response",
     "Result",
+    "Pattern",
+    "Task",
+    "association",
+    "all_associations",
+    "random_patterns",
+    "boolean",
+    "parity",
+    "perceptron",
+    "Hardware",
+    "build_hardware",
+    "prune_edges",
+    "Pulses",
+    "Controller",
+    "ControllerState",
+    "Training",
+    "train",
+    "ChialvoBak",
+    "train_chialvo_bak",
 ]

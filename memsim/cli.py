@@ -101,6 +101,162 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nonneg(name: str):
+    def parse(text: str) -> float:
+        try:
+            val = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not np.isfinite(val) or val < 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number >= 0, got {text!r}")
+        return val
+
+    return parse
+
+
+def _count(name: str, low: int = 1):
+    def parse(text: str) -> int:
+        try:
+            val = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if val < low:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= {low}, got {text!r}")
+        return val
+
+    return parse
+
+
+TASK_HELP = ("association:F0,F1,... (input i -> output Fi), boolean:and|or|xor|nand|nor|xnor (with a bias "
+             "input), parity:N (N bits + bias), random:P (P random binary patterns), perceptron:P "
+             "(P analogue patterns + bias)")
+
+
+def _task(spec: str, n_inputs: int, n_outputs: int, seed: int):
+    """Parse a task specification (see ``TASK_HELP``) and check it fits the network."""
+    from memsim.learning import tasks
+
+    kind, _, arg = spec.partition(":")
+    try:
+        if kind == "association":
+            task = tasks.association([int(a) for a in arg.split(",")] if arg else list(range(n_inputs)), n_outputs)
+        elif kind == "boolean":
+            task = tasks.boolean(arg)  # type: ignore[arg-type]
+        elif kind == "parity":
+            task = tasks.parity(int(arg))
+        elif kind == "random":
+            task = tasks.random_patterns(n_inputs, n_outputs, int(arg), seed=seed)
+        elif kind == "perceptron":
+            task = tasks.perceptron(n_inputs - 1, int(arg), seed=seed)
+        else:
+            raise UsageError(f"--task: unknown kind {kind!r}; use {TASK_HELP}")
+    except ValueError as exc:
+        raise UsageError(f"--task {spec!r}: {exc}") from None
+    if task.n_inputs != n_inputs or task.n_outputs != n_outputs:
+        raise UsageError(f"--task {spec!r} needs {task.n_inputs} inputs and {task.n_outputs} outputs, "
+                         f"but --layers gives {n_inputs} and {n_outputs}")
+    return task
+
+
+def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: str) -> int:
+    from memsim import Network, Variability, layered
+    from memsim.learning import Controller, Pulses, build_hardware, prune_edges, train
+
+    pulses = Pulses(read_voltage=args.read_voltage, punish_voltage=args.punish_voltage,
+                    punish_duration=args.punish_duration, normalise_voltage=args.normalise_voltage,
+                    normalise_duration=args.normalise_duration, dt=args.dt, idle_inputs=args.idle_inputs)
+    controller = Controller(pulses=pulses, order=args.order, stop_after=args.stop_after, max_eras=args.max_eras)
+    net = Network.from_graph(layered(layers, orientation="backward"), _device(args.device))
+    var = Variability(d2d=args.d2d, c2c=args.c2c) if (args.d2d or args.c2c) else None
+    hw = build_hardware(net, n_copies=args.copies, variability=var, source_resistance=args.source_resistance,
+                        prune_below=args.prune_below, seed=args.seed)
+    if args.prune_fraction:
+        hw = prune_edges(hw, fraction=args.prune_fraction, seed=args.seed)
+    print(f"memsim {label}: {net!r}, {args.device} devices, {args.copies} copies (seed {args.seed})")
+    print(f"  task: {task.name} ({len(task)} patterns, order {args.order}); stop after {args.stop_after} "
+          f"error-free era(s), at most {args.max_eras}")
+    print(f"  pulses: read {pulses.read_voltage:g} V for {pulses.read_duration:g} s; punish "
+          f"-{pulses.punish_voltage:g} V for {pulses.punish_duration:g} s; normalise +{pulses.normalise_voltage:g} V "
+          f"for {pulses.normalise_duration:g} s; dt {pulses.dt:g} s; source {args.source_resistance:g} ohm")
+    t0 = time.perf_counter()
+    out = train(hw, task, controller, seed=args.seed, progress=not args.no_progress)
+    wall = time.perf_counter() - t0
+    k = args.copies
+    learned = out.learned
+    print(f"  learned: {int(learned.sum())}/{k} copies ({100 * learned.mean():.0f} %) in {out.state.era} era(s), "
+          f"{wall:.1f} s")
+    if learned.any():
+        ptl = out.presentations_to_learn[learned]
+        print(f"  presentations to learn: mean {ptl.mean():.1f}, median {np.median(ptl):g}, max {ptl.max():g}; "
+              f"mistakes per copy: mean {out.mistakes.mean():.1f}")
+    p = out.presentations
+    if len(p):
+        first = p[p["n"] <= len(task)]["read_energy"].mean() / pulses.read_duration
+        last = p.groupby("copy").tail(len(task))["read_energy"].mean() / pulses.read_duration
+        pun = p.loc[~p["correct"], "punish_energy"]
+        print(f"  read power: {first * 1e6:.3g} uW in the first era, {last * 1e6:.3g} uW in the last; "
+              f"energy per mistake {pun.mean() if len(pun) else 0.0:.3g} J")
+    if args.csv:
+        p.to_csv(args.csv, index=False)
+        print(f"  presentations written to {args.csv}")
+    if args.out:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from memsim.learning.figures import training_figure
+
+        fig = training_figure(out, pulses.read_duration, title=f"{task.name}, layers {layers}")
+        fig.savefig(args.out, dpi=110)
+        print(f"  figure written to {args.out}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    task = _task(args.task, args.layers[0], args.layers[-1], args.seed)
+    return _train_and_report(args, task, args.layers, "train")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from memsim.learning import association
+
+    return _train_and_report(args, association((0, 1)), [2, 4, 2], "demo")
+
+
+def _controller_options(p: argparse.ArgumentParser, copies: int) -> None:
+    from memsim.learning import Controller, Pulses
+
+    d, c = Pulses(), Controller()
+    p.add_argument("--copies", type=_count("--copies"), default=copies, help="networks trained together")
+    p.add_argument("--seed", type=int, default=0, help="seed of initial states, device spread and orders")
+    p.add_argument("--device", choices=DEVICES, default="vteam", help="device model (published parameters)")
+    p.add_argument("--max-eras", type=_count("--max-eras"), default=c.max_eras, help="cap on training eras")
+    p.add_argument("--stop-after", type=_count("--stop-after"), default=c.stop_after,
+                   help="consecutive error-free eras that end training")
+    p.add_argument("--order", choices=("alternating", "shuffled"), default=c.order, help="pattern order in an era")
+    p.add_argument("--read-voltage", type=_positive("--read-voltage"), default=d.read_voltage, help="read voltage (V)")
+    p.add_argument("--punish-voltage", type=_positive("--punish-voltage"), default=d.punish_voltage,
+                   help="punishing pulse amplitude (V, applied reversed)")
+    p.add_argument("--punish-duration", type=_positive("--punish-duration"), default=d.punish_duration,
+                   help="punishing pulse duration (s)")
+    p.add_argument("--normalise-voltage", type=_positive("--normalise-voltage"), default=d.normalise_voltage,
+                   help="normalising pulse amplitude (V)")
+    p.add_argument("--normalise-duration", type=_nonneg("--normalise-duration"), default=d.normalise_duration,
+                   help="normalising pulse duration (s); 0 disables it")
+    p.add_argument("--dt", type=_positive("--dt"), default=d.dt, help="time step (s)")
+    p.add_argument("--idle-inputs", choices=("float", "ground"), default=d.idle_inputs,
+                   help="inputs a pattern does not drive")
+    p.add_argument("--source-resistance", type=_nonneg("--source-resistance"), default=50.0,
+                   help="series resistance of each input terminal (ohm)")
+    p.add_argument("--prune-below", type=_nonneg("--prune-below"), default=0.0,
+                   help="devices whose conductance falls below this (S) open for good; 0 = off")
+    p.add_argument("--prune-fraction", type=_nonneg("--prune-fraction"), default=0.0,
+                   help="fraction of edges removed at random (per copy) before training")
+    p.add_argument("--d2d", type=_nonneg("--d2d"), default=0.0, help="device-to-device spread (log-normal sigma)")
+    p.add_argument("--c2c", type=_nonneg("--c2c"), default=0.0, help="cycle-to-cycle rate noise (log-normal sigma)")
+    p.add_argument("--csv", default=None, help="write the per-presentation history to this CSV file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="memsim", description="Simulate memristive circuits.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -122,6 +278,34 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", default="memsim-simulate.png", help="figure file to write")
     sim.add_argument("--progress", action="store_true", help="show a progress bar")
     sim.set_defaults(func=_cmd_simulate)
+
+    demo = sub.add_parser(
+        "demo",
+        help="train the 2-4-2 network of Barrows et al. (2024) on its 2-pattern task",
+        description="The main job: train 2-4-2 memristive networks (VTEAM devices) to map input 0 to output 0 "
+                    "and input 1 to output 1 by learning from mistakes; prints a summary and writes a figure "
+                    "(learning curve and read power per presentation).",
+        epilog="example: memsim demo --copies 20 --seed 1 --out demo.png",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _controller_options(demo, copies=20)
+    demo.add_argument("--out", default="memsim-demo.png", help="figure file to write")
+    demo.set_defaults(func=_cmd_demo)
+
+    tr = sub.add_parser(
+        "train",
+        help="train layered memristive networks on a task by learning from mistakes",
+        description="Train K copies of a layered memristive network (orientation chosen so that the "
+                    f"forward pulse potentiates) on a task. Tasks: {TASK_HELP}.",
+        epilog="examples: memsim train --layers 2,4,2 --task association:1,0 --copies 10\n"
+               "          memsim train --layers 3,8,2 --task boolean:xor --max-eras 100 --out xor.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tr.add_argument("--layers", type=_layers, default=[2, 4, 2], help="layer sizes, comma-separated (default 2,4,2)")
+    tr.add_argument("--task", default="association:0,1", help="task specification (default association:0,1)")
+    _controller_options(tr, copies=10)
+    tr.add_argument("--out", default=None, help="figure file to write (none by default)")
+    tr.set_defaults(func=_cmd_train)
     return parser
 
 

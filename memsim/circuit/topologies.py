@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Literal
 
 import networkx as nx
 import numpy as np
@@ -100,13 +101,23 @@ def set_roles(G: nx.Graph, inputs: Iterable[Hashable], outputs: Iterable[Hashabl
     return G
 
 
-def layered(sizes: Sequence[int]) -> nx.DiGraph:
+def layered(sizes: Sequence[int], *, orientation: Literal["forward", "backward"] = "forward") -> nx.DiGraph:
     """Layered network, fully connected between consecutive layers.
 
     Parameters
     ----------
     sizes : sequence of int
         Number of nodes per layer (at least two layers, each >= 1).
+    orientation : {"forward", "backward"}, optional
+        ``"forward"`` (default) orients every memristor from layer ``l`` to
+        ``l + 1`` (input side to output side). ``"backward"`` orients it from
+        layer ``l + 1`` to ``l``, so that a positive drive on the inputs puts
+        a *negative* voltage on every device; with a threshold device such as
+        :class:`~memsim.devices.models.VTEAM` (ON below ``v_on < 0``) a forward
+        pulse then potentiates and a reverse pulse depresses, the polarity the
+        learning controller of :mod:`memsim.learning` uses. Backward edges
+        carry an ``index`` attribute so that the edge numbering is the same as
+        in the forward graph.
 
     Returns
     -------
@@ -114,8 +125,9 @@ def layered(sizes: Sequence[int]) -> nx.DiGraph:
         Nodes, in layer order: inputs ``("in", i)``, hidden layer ``k``
         (``k = 1 .. len(sizes) - 2``) ``("h", k, j)`` with role ``"bulk"``,
         outputs ``("out", j)``. One memristor per pair of nodes in consecutive
-        layers, oriented from layer ``l`` to ``l + 1``; edges are numbered
-        layer pair by layer pair, then by source node, then by target node.
+        layers, oriented from layer ``l`` to ``l + 1`` (``"forward"``) or back
+        (``"backward"``); edges are numbered layer pair by layer pair, then by
+        the node in layer ``l``, then by the node in layer ``l + 1``.
 
     Examples
     --------
@@ -124,10 +136,14 @@ def layered(sizes: Sequence[int]) -> nx.DiGraph:
     (8, 16)
     >>> list(g.edges)[0]
     (('in', 0), ('h', 1, 0))
+    >>> list(layered([2, 4, 2], orientation="backward").edges)[0]
+    (('h', 1, 0), ('in', 0))
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable) or len(sizes := list(sizes)) < 2:
         raise ValueError(f"layered: sizes must be a sequence of at least 2 layer sizes, got {sizes!r}")
     sizes = [_int("layered", f"sizes[{k}]", s, 1) for k, s in enumerate(sizes)]
+    if orientation not in ("forward", "backward"):
+        raise ValueError(f"layered: orientation must be 'forward' or 'backward', got {orientation!r}")
     last = len(sizes) - 1
     name = lambda k, j: ("in", j) if k == 0 else ("out", j) if k == last else ("h", k, j)  # noqa: E731
     layers = [[name(k, j) for j in range(s)] for k, s in enumerate(sizes)]
@@ -135,8 +151,11 @@ def layered(sizes: Sequence[int]) -> nx.DiGraph:
     for k, layer in enumerate(layers):
         role = "input" if k == 0 else "output" if k == last else "bulk"
         g.add_nodes_from(layer, role=role)
-    for src, dst in zip(layers[:-1], layers[1:]):
-        g.add_edges_from((u, v) for u in src for v in dst)
+    pairs = [(u, v) for src, dst in zip(layers[:-1], layers[1:]) for u in src for v in dst]
+    if orientation == "forward":
+        g.add_edges_from(pairs)
+    else:
+        g.add_edges_from((v, u, {"index": e}) for e, (u, v) in enumerate(pairs))
     return g
 
 
