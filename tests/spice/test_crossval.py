@@ -132,7 +132,7 @@ SINGLE = {
 
 # name: (case, tolerance on x, relative tolerance on i_node)
 NETWORKS = {
-    "layered-2-4-2": (case_layered, 1e-7, 5e-7),  # measured 9.3e-9, 2.2e-8 (incl. the switch)
+    "layered-2-4-2": (case_layered, 1e-7, 5e-7),  # measured 9.5e-9, 2.6e-8 (incl. the switch)
     "random-geometric": (case_random_geometric, 1e-7, 5e-7),  # measured 8.3e-9, 5.9e-8
     "crossbar-4x4-wires": (case_crossbar, 2e-7, 1e-6),  # measured 2.6e-8, 1.1e-7
 }
@@ -164,7 +164,7 @@ def _compare(net, proto, max_step, *, fine=10):
 @pytest.mark.parametrize("name", list(SINGLE))
 def test_single_device_sine_drive(name):
     device, wave, duration, max_step, tol_x, tol_i = SINGLE[name]
-    ref, spice, dx, di = _compare(_single(device), [Segment(duration, drive={"a": wave}, ground=["b"])], max_step)
+    ref, _, dx, di = _compare(_single(device), [Segment(duration, drive={"a": wave}, ground=["b"])], max_step)
     assert np.ptp(ref.x) > 0.1  # the drive moves the state
     assert dx <= tol_x, f"{name}: max |dx| = {dx:.3g}"
     assert di <= tol_i, f"{name}: max |di| / max |i| = {di:.3g}"
@@ -176,7 +176,7 @@ def test_single_device_sine_drive(name):
 def test_network(name):
     case, tol_x, tol_i = NETWORKS[name]
     net, proto, max_step = case()
-    ref, spice, dx, di = _compare(net, proto, max_step)
+    ref, _, dx, di = _compare(net, proto, max_step)
     c = net.compile()
     assert np.ptp(ref.x[:, c.dynamic], axis=0).max() > 0.1
     assert dx <= tol_x, f"{name}: max |dx| = {dx:.3g}"
@@ -193,6 +193,23 @@ def test_layered_floating_output_carries_no_current_and_segments_match():
     second = ref.segment == 1
     assert np.all(spice.i_node[second, out0] == 0.0) and np.all(ref.i_node[second, out0] == 0.0)
     assert np.abs(spice.i_node[~second, out0]).max() > 1e-5  # it did carry current while grounded
+
+
+@pytest.mark.ngspice
+@requires_ngspice
+def test_many_segments_with_switching_terminals():
+    # 100 segments of 10 ms: input levels of both signs, the output grounded, floating or driven;
+    # every boundary must switch exactly there (a threshold misplaced by one ngspice step costs
+    # ~1e-6 in x and the full current jump in i); measured 1.5e-9 and 9.6e-8, the latter from the
+    # switch of "b" (bounded by sqrt(eps R_off / R_on) = 2e-7, see memsim.spice)
+    def seg(k):
+        if k % 3 == 0:
+            return Segment(1e-2, drive={"a": 0.7, "b": 0.1})
+        return Segment(1e-2, drive={"a": 1.0 if k % 2 else -0.5}, ground=["b"] if k % 3 == 1 else [])
+    net = _single(HPJ)
+    ref, spice, dx, di = _compare(net, [seg(k) for k in range(100)], 1e-4, fine=1)
+    assert dx <= 5e-8 and di <= 1e-6, (dx, di)
+    assert np.all(spice.i_node[ref.segment % 3 == 2, 1] == 0.0)  # "b" floats in those segments
 
 
 @pytest.mark.ngspice
@@ -270,7 +287,7 @@ def test_larger_networks(shape):
     net = Network.from_graph(g, HPJ, x0=_x0(g.number_of_edges(), 4))
     drive = {n: Sine(1.0, 25.0, phase=2 * np.pi * i / len(net.inputs)) for i, n in enumerate(net.inputs)}
     proto = [Segment(20e-3, drive=drive, ground=net.outputs)]
-    ref, spice, dx, di = _compare(net, proto, 2e-5)
+    _, _, dx, di = _compare(net, proto, 2e-5)
     assert dx <= 1e-7 and di <= 1e-6, (dx, di)
 
 
