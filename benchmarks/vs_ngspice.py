@@ -56,8 +56,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone
 
-from memsim import LinearIonDrift, Network, Segment, Sine, crossbar, layered, simulate  # noqa: E402
-from memsim.spice import ngspice_version, run_ngspice  # noqa: E402
+from memsim import LinearIonDrift, Network, Segment, Sine, crossbar, layered, simulate
+from memsim.spice import ngspice_version, run_ngspice
 
 DEVICE = LinearIonDrift(window="joglekar", p=1)
 T = 10e-3  # s, transient length
