@@ -9,7 +9,9 @@ formulas, with its exact numbers, as ngspice behavioural sources); they differ i
 - ngspice: the trapezoidal rule (second order) with its step bounded by ``max_step`` and further
   cut by its local-truncation-error control (``reltol = 1e-7``, ``trtol = 1``, ``chgtol = 1e-16``);
   its global error is ~ C h^2. ``run_ngspice(t_eval=...)`` puts ngspice's points on memsim's grid
-  with monotone cubic (PCHIP) interpolation per segment, which adds < 1e-10 at these step sizes.
+  with monotone cubic (PCHIP) interpolation per segment, an O(h^3) error below ngspice's own.
+  ngspice also reads numbers inside B-source expressions to 11 significant digits only, which
+  moves trajectories by ~1e-11 (see memsim.spice).
 
 So the difference measured below is ngspice's truncation error. Each tolerance is about 5-10x
 the difference measured with ngspice-39 (in the comment beside it), and
