@@ -7,6 +7,7 @@ code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -66,20 +67,45 @@ def _device(name: str):
     return models.MetastableSwitch()
 
 
+def _network(args: argparse.Namespace, orientation: str = "forward"):
+    """The network named by ``--network FILE`` or built from ``--layers`` and ``--device``."""
+    from memsim import Network, layered
+    from memsim.circuit.io import read_network
+
+    if getattr(args, "network", None):
+        return read_network(args.network)
+    return Network.from_graph(layered(args.layers, orientation=orientation), _device(args.device),
+                              x0="random", seed=args.seed)
+
+
+def _network_options(p: argparse.ArgumentParser, device: str) -> None:
+    p.add_argument("--network", default=None, help="network file (.json node-link or .graphml); overrides --layers/--device")
+    p.add_argument("--layers", type=_layers, default=[2, 4, 2], help="layer sizes of a layered network, comma-separated")
+    p.add_argument("--device", choices=DEVICES, default=device, help="device model (published parameters)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random initial states")
+
+
+def _sine_protocol(net, args):
+    from memsim import Segment, Sine
+
+    inputs = net.inputs
+    drive = {inputs[0]: Sine(args.amplitude, args.frequency)}
+    return [Segment(args.duration, drive=drive, ground=inputs[1:] + net.outputs, label="sine")]
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from memsim import Network, Segment, Sine, layered, simulate
+    from memsim import simulate
     from memsim.plotting import summary_figure
 
-    graph = layered(args.layers)
-    net = Network.from_graph(graph, _device(args.device), x0="random", seed=args.seed)
+    net = _network(args)
     compiled = net.compile()
     inputs = net.inputs
-    drive = {inputs[0]: Sine(args.amplitude, args.frequency)}
-    protocol = [Segment(args.duration, drive=drive, ground=inputs[1:] + net.outputs, label="sine")]
-    print(f"memsim simulate: {net!r}, device {args.device}, {args.method} with dt = {args.dt:g} s")
+    protocol = _sine_protocol(net, args)
+    source = args.network or f"device {args.device}"
+    print(f"memsim simulate: {net!r}, {source}, {args.method} with dt = {args.dt:g} s")
     print(f"  drive: {args.amplitude:g} V sine at {args.frequency:g} Hz on {inputs[0]!r}, "
           f"other inputs and all outputs grounded, for {args.duration:g} s")
     t0 = time.perf_counter()
@@ -257,6 +283,125 @@ def _controller_options(p: argparse.ArgumentParser, copies: int) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _cmd_export_spice(args: argparse.Namespace) -> int:
+    from memsim.spice import to_spice
+
+    net = _network(args)
+    text = to_spice(net, _sine_protocol(net, args), dt=args.dt)
+    with open(args.out, "w") as fh:
+        fh.write(text)
+    print(f"memsim export-spice: {net!r} -> {args.out} ({len(text.splitlines())} lines); "
+          f"run it with: ngspice -b {args.out}")
+    return 0
+
+
+def _controller_configurations(net, seed: int):
+    """The read, punish and normalise configurations the controller uses, per pattern."""
+    from memsim.learning import Pulses, association, build_hardware, normalise_segment, punish_segment, read_segment
+
+    hw = build_hardware(net, n_copies=1, x0="random", seed=seed)
+    n_in, n_out = len(net.inputs), len(net.outputs)
+    task = association([i % n_out for i in range(n_in)], n_outputs=n_out)
+    pulses = Pulses()
+    cfgs = [normalise_segment(hw, pulses)]
+    for pat in task.patterns:
+        cfgs.append(read_segment(hw, pat, pulses))
+        cfgs += [punish_segment(hw, pat, w, pulses) for w in range(n_out) if w != pat.target]
+    return hw, cfgs
+
+
+def _cmd_controllability(args: argparse.Namespace) -> int:
+    from memsim.analysis import controllability
+
+    net = _network(args, orientation="backward")
+    if not net.outputs:
+        raise UsageError("the network has no node with role 'output'")
+    hw, cfgs = _controller_configurations(net, args.seed)
+    c = controllability(hw.circuit, cfgs, x=hw.x[0])
+    print(f"memsim controllability: {net!r}; {len(cfgs)} controller configurations "
+          f"(read, punish per wrong output, normalise) at random states (seed {args.seed})")
+    print(f"  rank {c.rank} of {c.n_dynamic} devices (normalised {c.normalised_rank:.3f}); "
+          f"terminal-to-device-voltage map rank {c.voltage_map_rank}")
+    print(f"  smallest non-zero singular values: {', '.join(f'{v:.3g}' for v in c.smallest_nonzero)}; "
+          f"condition number {c.condition_number:.3g}")
+    if args.out:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from memsim.plotting import plot_controllability_spectrum
+
+        plot_controllability_spectrum(c).figure.savefig(args.out, dpi=120)
+        print(f"  figure written to {args.out}")
+    return 0
+
+
+def _cmd_capacity(args: argparse.Namespace) -> int:
+    from memsim.analysis import structural_capacity
+
+    net = _network(args, orientation="backward")
+    if not net.outputs:
+        raise UsageError("the network has no node with role 'output'")
+    print(f"memsim capacity: {net!r}")
+    m = net.n_edges
+    cases = (("uniform states (0.5)", np.full(m, 0.5)),
+             (f"random states (seed {args.seed})", np.random.default_rng(args.seed).random(m)))
+    for label, states in cases:
+        sc = structural_capacity(net, x=states)
+        print(f"  structural, {label}: input-output response rank {sc.io_rank} of {sc.io_entries}; "
+              f"full terminal response rank {sc.jacobian_rank} of {sc.independent_entries}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from memsim.sweep import load_sweep
+
+    sweep = load_sweep(args.spec)
+    out = args.out or os.path.join("results", sweep.name)
+    t0 = time.perf_counter()
+    table = sweep.run(out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
+    wall = time.perf_counter() - t0
+    ok = int((table["status"] == "ok").sum())
+    print(f"memsim sweep: {sweep.name}: {len(table)} points ({ok} ok, {len(table) - ok} failed) "
+          f"in {wall:.1f} s; results in {out}/ (read with memsim.sweep.load)")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from memsim.plotting import plot_sweep_heatmap
+
+    if os.path.isdir(args.results):
+        from memsim.sweep import load
+
+        table = load(args.results)
+    elif os.path.isfile(args.results):
+        table = pd.read_csv(args.results)
+    else:
+        raise UsageError(f"no such results file or directory: {args.results!r}")
+    if "status" in table.columns:
+        table = table[table["status"] == "ok"]
+    for col in (args.x, args.value) + ((args.y,) if args.y else ()):
+        if col not in table.columns:
+            raise UsageError(f"column {col!r} is not in the results (columns: {', '.join(map(str, table.columns))})")
+    if args.y:
+        ax = plot_sweep_heatmap(table, args.x, args.y, args.value)
+    else:
+        import matplotlib.pyplot as plt
+
+        grp = table.groupby(args.x)[args.value]
+        _, ax = plt.subplots()
+        ax.errorbar(grp.mean().index, grp.mean().to_numpy(), yerr=grp.std().fillna(0).to_numpy(), marker="o", capsize=3)
+        ax.set_xlabel(args.x)
+        ax.set_ylabel(args.value)
+    ax.figure.savefig(args.out, dpi=120)
+    print(f"memsim plot: {len(table)} rows of {args.results} -> {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="memsim", description="Simulate memristive circuits.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -267,14 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: memsim simulate --layers 2,4,2 --device hp-joglekar --duration 2 --out sim.png",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    sim.add_argument("--layers", type=_layers, default=[2, 4, 2], help="layer sizes, comma-separated")
-    sim.add_argument("--device", choices=DEVICES, default="hp-joglekar", help="device model (published parameters)")
+    _network_options(sim, "hp-joglekar")
     sim.add_argument("--amplitude", type=_positive("--amplitude"), default=1.0, help="sine amplitude (V)")
     sim.add_argument("--frequency", type=_positive("--frequency"), default=1.0, help="sine frequency (Hz)")
     sim.add_argument("--duration", type=_positive("--duration"), default=2.0, help="simulated time (s)")
     sim.add_argument("--dt", type=_positive("--dt"), default=1e-3, help="time step (s)")
     sim.add_argument("--method", choices=("euler", "heun", "rk4", "adaptive"), default="rk4")
-    sim.add_argument("--seed", type=int, default=0, help="seed of the random initial states")
     sim.add_argument("--out", default="memsim-simulate.png", help="figure file to write")
     sim.add_argument("--progress", action="store_true", help="show a progress bar")
     sim.set_defaults(func=_cmd_simulate)
@@ -306,6 +449,59 @@ def build_parser() -> argparse.ArgumentParser:
     _controller_options(tr, copies=10)
     tr.add_argument("--out", default=None, help="figure file to write (none by default)")
     tr.set_defaults(func=_cmd_train)
+
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    ex = sub.add_parser("export-spice", help="write an ngspice netlist of a network under a sine drive",
+                        description="Export a network and the sine-drive protocol of 'memsim simulate' as an "
+                                    "ngspice netlist (behavioural memristors, exact numbers).",
+                        epilog="example: memsim export-spice --layers 2,4,2 --duration 0.1 --dt 1e-4 --out net.cir",
+                        formatter_class=fmt)
+    _network_options(ex, "hp-joglekar")
+    ex.add_argument("--amplitude", type=_positive("--amplitude"), default=1.0, help="sine amplitude (V)")
+    ex.add_argument("--frequency", type=_positive("--frequency"), default=1.0, help="sine frequency (Hz)")
+    ex.add_argument("--duration", type=_positive("--duration"), default=2.0, help="simulated time (s)")
+    ex.add_argument("--dt", type=_positive("--dt"), default=1e-3, help="output step and largest step (s)")
+    ex.add_argument("--out", default="memsim.cir", help="netlist file to write")
+    ex.set_defaults(func=_cmd_export_spice)
+
+    co = sub.add_parser("controllability", help="controllability of the device states through the controller's pulses",
+                        description="Rank and spectrum of the control Gramian accumulated over the read, punish and "
+                                    "normalise configurations of the learning-from-mistakes controller.",
+                        epilog="example: memsim controllability --layers 2,4,2 --seed 1 --out spectrum.png",
+                        formatter_class=fmt)
+    _network_options(co, "vteam")
+    co.add_argument("--out", default=None, help="write the spectrum figure to this file")
+    co.set_defaults(func=_cmd_controllability)
+
+    ca = sub.add_parser("capacity", help="structural capacity of a network",
+                        description="Rank of the terminal-response Jacobian (input-output block and full) at "
+                                    "uniform and at random device states.",
+                        epilog="example: memsim capacity --layers 2,8,2", formatter_class=fmt)
+    _network_options(ca, "vteam")
+    ca.set_defaults(func=_cmd_capacity)
+
+    sw = sub.add_parser("sweep", help="run a sweep declared in a TOML file (resumable)",
+                        description="Run a sweep (see memsim.sweep) declared in TOML; results are written "
+                                    "incrementally and a rerun skips completed points.",
+                        epilog="example: memsim sweep sweep.toml --workers 2 --out results/my-sweep",
+                        formatter_class=fmt)
+    sw.add_argument("spec", help="TOML file declaring the sweep")
+    sw.add_argument("--out", default=None, help="results directory (default results/<name>)")
+    sw.add_argument("--workers", type=_count("--workers"), default=None, help="worker processes (default: cores)")
+    sw.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (tcp://host:port)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sw.set_defaults(func=_cmd_sweep)
+
+    pl = sub.add_parser("plot", help="plot sweep results (heat map or line)",
+                        description="Plot one output of a sweep (results directory or CSV) against one or two parameters.",
+                        epilog="example: memsim plot results/my-sweep --x amplitude --y frequency --value energy --out map.png",
+                        formatter_class=fmt)
+    pl.add_argument("results", help="sweep results directory or CSV file")
+    pl.add_argument("--x", required=True, help="parameter on the x axis")
+    pl.add_argument("--y", default=None, help="second parameter (heat map)")
+    pl.add_argument("--value", required=True, help="output to plot")
+    pl.add_argument("--out", default="memsim-plot.png", help="figure file to write")
+    pl.set_defaults(func=_cmd_plot)
     return parser
 
 

@@ -123,3 +123,68 @@ def test_learning_commands_help_has_examples(command):
     proc = subprocess.run([sys.executable, "-m", "memsim.cli", command, "--help"],
                           capture_output=True, text=True, env=env, check=True)
     assert f"memsim {command} --" in proc.stdout
+
+
+SWEEP_TOML = """
+name = "cli-sweep"
+function = "memsim.sweep.tasks:transient"
+
+[defaults]
+topology = "layered"
+sizes = [2, 2, 1]
+device = "HP_TIO2_JOGLEKAR"
+duration = 0.05
+dt = 0.01
+
+[[space]]
+kind = "grid"
+axes = { amplitude = [0.5, 1.0], frequency = [1.0, 2.0], seed = [0, 1] }
+"""
+
+
+def test_sweep_then_plot_and_resume(tmp_path, capsys):
+    spec = tmp_path / "sweep.toml"
+    spec.write_text(SWEEP_TOML)
+    out = tmp_path / "res"
+    assert main(["sweep", str(spec), "--workers", "1", "--out", str(out), "--no-progress"]) == 0
+    assert "8 points (8 ok, 0 failed)" in capsys.readouterr().out
+    # a rerun skips every completed point and returns the same table
+    assert main(["sweep", str(spec), "--workers", "1", "--out", str(out), "--no-progress"]) == 0
+    assert "8 points (8 ok" in capsys.readouterr().out
+    png = tmp_path / "map.png"
+    assert main(["plot", str(out), "--x", "amplitude", "--y", "frequency", "--value", "energy", "--out", str(png)]) == 0
+    assert png.stat().st_size > 5_000
+    assert main(["plot", str(out), "--x", "amplitude", "--value", "nope"]) == 2
+    assert "'nope'" in capsys.readouterr().err
+
+
+def test_sweep_bad_spec_is_one_line(tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('name = "x"\nfunction = ')
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert main(["sweep", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_analysis_and_export_commands(tmp_path, capsys):
+    assert main(["controllability", "--layers", "2,3,2", "--out", str(tmp_path / "s.png")]) == 0
+    out = capsys.readouterr().out
+    assert "rank" in out and (tmp_path / "s.png").exists()
+    assert main(["capacity", "--layers", "2,3,2", "--device", "hp"]) == 0
+    assert "input-output response rank" in capsys.readouterr().out
+    cir = tmp_path / "n.cir"
+    assert main(["export-spice", "--duration", "0.01", "--dt", "0.001", "--out", str(cir)]) == 0
+    assert ".tran" in cir.read_text()
+
+
+def test_simulate_reads_a_network_file(tmp_path, capsys):
+    from memsim import LinearIonDrift, Network, layered
+    from memsim.circuit.io import write_network
+
+    path = tmp_path / "net.json"
+    write_network(Network.from_graph(layered([2, 2, 1]), LinearIonDrift(), x0=0.4), path)
+    assert main(["simulate", "--network", str(path), "--duration", "0.05", "--dt", "0.01",
+                 "--out", str(tmp_path / "s.png")]) == 0
+    assert "net.json" in capsys.readouterr().out
+    assert main(["simulate", "--network", str(tmp_path / "none.json")]) == 2
