@@ -51,7 +51,9 @@ from memsim.learning import (
     train,
     train_chialvo_bak,
 )
-from memsim.solve import PWL, Result, Segment, Sine, simulate, solve_nodal, terminal_response
+from memsim.solve import PWL, Prepared, Result, Segment, Sine, prepare, simulate, solve_nodal, terminal_response
+from memsim.circuit.io import load_config, read_graphml, read_json, read_network, write_graphml, write_json, write_network
+from memsim import analysis, sweep
 
 try:
     __version__ = version("memsim")
@@ -101,4 +103,15 @@ __all__ = [
     "train",
     "ChialvoBak",
     "train_chialvo_bak",
+    "prepare",
+    "Prepared",
+    "read_network",
+    "write_network",
+    "read_json",
+    "write_json",
+    "read_graphml",
+    "write_graphml",
+    "load_config",
+    "analysis",
+    "sweep",
 ]
