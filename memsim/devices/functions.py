@@ -52,9 +52,25 @@ def conductance(model: np.ndarray, params: np.ndarray, x: np.ndarray) -> np.ndar
     return np.where(model == MODEL_RESISTOR, 1.0 / r_on, g)
 
 
+#: Windows are evaluated at least one ulp inside [0, 1]: the smallest doubles
+#: above 0 and below 1.
+INSIDE = (2.0**-1074, 1.0 - 2.0**-53)
+
+
 def window(kind: np.ndarray, p: np.ndarray, j: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
-    """Window function ``F(x, i)`` of the linear-drift model (codes in ``WINDOW_IDS``)."""
+    """Window function ``F(x, i)`` of the linear-drift model (codes in ``WINDOW_IDS``).
+
+    ``x`` is first moved at least one ulp inside ``[0, 1]``. A window vanishes
+    at the bound it protects, so the exact dynamics only approach it; but a
+    device driven hard saturates closer to the bound than double precision
+    can tell from it (``1 - x ~ exp(-4 k phi / r_on)`` for Joglekar's window),
+    and a state rounded onto the bound would otherwise stay there forever.
+    From one ulp inside, it leaves when the drive reverses, as it would from
+    ``1 - 2**-53``: a saturated device forgets how deep it went, which no
+    double-precision state can remember.
+    """
     kind = np.asarray(kind)
+    x = np.clip(x, *INSIDE)
     jog = 1.0 - (2.0 * x - 1.0) ** (2.0 * p)
     step = (i < 0).astype(float)
     bio = 1.0 - (x - step) ** (2.0 * p)
@@ -122,7 +138,8 @@ def rate(
             k_off * np.abs(v / v_off - 1.0) ** a_off,
             np.where(v < v_on, k_on * np.abs(v / v_on - 1.0) ** a_on, 0.0),
         )
-        fw = np.where(wp > 0, 1.0 - (2.0 * x - 1.0) ** (2.0 * wp), 1.0)
+        xw = np.clip(x, *INSIDE)
+        fw = np.where(wp > 0, 1.0 - (2.0 * xw - 1.0) ** (2.0 * wp), 1.0)
         out = np.where(model == MODEL_VTEAM, -dw / d * fw, out)
         # Caravelli-Traversa-Di Ventra
         alpha, beta = params[..., 2], params[..., 3]

@@ -44,6 +44,12 @@ SLOT_DRIVEN = -1
 SLOT_ISLAND = -2
 
 _NAN = np.nan
+#: Window functions are evaluated at least one ulp inside [0, 1] (see
+#: ``memsim.devices.functions.window``): the smallest doubles above 0 and below 1.
+_INSIDE_LO = 2.0**-1074
+_INSIDE_HI = 1.0 - 2.0**-53
+#: Distance from a bound within which a lost increment still moves one ulp.
+_NEAR_BOUND = 1e-6
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -84,13 +90,14 @@ def _rate_one(m, p, e, x, v, i):
     if m == 1:  # linear ion drift
         w = int(p[e, 3])
         f = 1.0
+        xw = min(max(x, _INSIDE_LO), _INSIDE_HI)  # windows: never exactly on a bound
         if w == 1:
-            f = 1.0 - _pow(2.0 * x - 1.0, 2.0 * p[e, 4])
+            f = 1.0 - _pow(2.0 * xw - 1.0, 2.0 * p[e, 4])
         elif w == 2:
             s = 1.0 if i < 0 else 0.0
-            f = 1.0 - _pow(x - s, 2.0 * p[e, 4])
+            f = 1.0 - _pow(xw - s, 2.0 * p[e, 4])
         elif w == 3:
-            f = p[e, 5] * (1.0 - _pow((x - 0.5) ** 2 + 0.75, p[e, 4]))
+            f = p[e, 5] * (1.0 - _pow((xw - 0.5) ** 2 + 0.75, p[e, 4]))
         return p[e, 2] * i * f
     if m == 2:  # VTEAM
         if p[e, 6] <= v <= p[e, 7]:
@@ -101,7 +108,8 @@ def _rate_one(m, p, e, x, v, i):
             dw = p[e, 2] * _pow(abs(v / p[e, 6] - 1.0), p[e, 4])
         fw = 1.0
         if p[e, 9] > 0:
-            fw = 1.0 - _pow(2.0 * x - 1.0, 2.0 * p[e, 9])
+            xw = min(max(x, _INSIDE_LO), _INSIDE_HI)
+            fw = 1.0 - _pow(2.0 * xw - 1.0, 2.0 * p[e, 9])
         return -dw / p[e, 8] * fw
     if m == 3:  # Caravelli-Traversa-Di Ventra
         return p[e, 1] / p[e, 3] * i - p[e, 2] * x
@@ -240,9 +248,35 @@ def _stage_rates(x, params, model, scale, still, stoch, dv, cur, out):
         out[e] = r
 
 
-@njit(cache=True, error_model="numpy")
-def _clip01(y):
-    return min(1.0, max(0.0, y))
+@njit(cache=True, inline="always", error_model="numpy")
+def _soft_bound(m, p, e):
+    """Does the rate of device ``e`` vanish at the bounds (window or mean-field switch)?
+
+    Then ``x = 0`` and ``x = 1`` are equilibria the exact dynamics never reach
+    in finite time, and a step that would cross one only goes halfway to it.
+    """
+    return (m == 1 and p[e, 3] != 0.0) or (m == 2 and p[e, 9] > 0.0) or m == 4
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _bounded(m, p, e, x, d):
+    """The state after a step of ``d`` from ``x``, kept in ``[0, 1]``.
+
+    Hard bounds (no window, windowless VTEAM, Caravelli) clip. Soft ones
+    (:func:`_soft_bound`) stop halfway to the bound, and within ``1e-6`` of a
+    bound an increment too small to change ``x`` in double precision moves it
+    one ulp instead, so a state rounded onto a bound where its window vanishes
+    is not trapped there when the drive reverses.
+    """
+    y = x + d
+    if y > 1.0:
+        return x + 0.5 * (1.0 - x) if _soft_bound(m, p, e) else 1.0
+    if y < 0.0:
+        return 0.5 * x if _soft_bound(m, p, e) else 0.0
+    if y == x and d != 0.0 and min(x, 1.0 - x) < _NEAR_BOUND and _soft_bound(m, p, e):
+        y = np.nextafter(x, 2.0) if d > 0.0 else np.nextafter(x, -1.0)
+        return min(1.0, max(0.0, y))
+    return y
 
 
 @njit(cache=True, error_model="numpy")
@@ -418,35 +452,35 @@ def _advance_copy(
                 break
         if method == 0:
             for e in range(m):
-                xk[e] = _clip01(xk[e] + h * k1[e])
+                xk[e] = _bounded(model[e], pk, e, xk[e], h * k1[e])
         elif method == 1:
             for e in range(m):
-                xs[e] = _clip01(xk[e] + h * k1[e])
+                xs[e] = _bounded(model[e], pk, e, xk[e], h * k1[e])
             electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                              driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
             _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
             solves += 1
             for e in range(m):
-                xk[e] = _clip01(xk[e] + 0.5 * h * (k1[e] + k2[e]))
+                xk[e] = _bounded(model[e], pk, e, xk[e], 0.5 * h * (k1[e] + k2[e]))
         else:
             for e in range(m):
-                xs[e] = _clip01(xk[e] + 0.5 * h * k1[e])
+                xs[e] = _bounded(model[e], pk, e, xk[e], 0.5 * h * k1[e])
             electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                              driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
             _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
             for e in range(m):
-                xs[e] = _clip01(xk[e] + 0.5 * h * k2[e])
+                xs[e] = _bounded(model[e], pk, e, xk[e], 0.5 * h * k2[e])
             electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                              driven, vdrive[s * vstep, 1, k], a, rhs, v, g, dv, cur)
             _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k3)
             for e in range(m):
-                xs[e] = _clip01(xk[e] + h * k3[e])
+                xs[e] = _bounded(model[e], pk, e, xk[e], h * k3[e])
             electrical_dense(xs, pk, model, ok_, edge_u, edge_v, leak, sk, nf,
                              driven, vdrive[s * vstep, 2, k], a, rhs, v, g, dv, cur)
             _stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k4)
             solves += 3
             for e in range(m):
-                xk[e] = _clip01(xk[e] + h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
+                xk[e] = _bounded(model[e], pk, e, xk[e], h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
         if any_stoch:
             for e in range(m):
                 if stoch[e] and not stk[e]:

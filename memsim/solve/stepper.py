@@ -21,6 +21,21 @@ __all__ = ["integrate_python", "record_sample", "numpy_rates", "ElectricalSolve"
 ElectricalSolve = Callable[[int, np.ndarray, np.ndarray], tuple]
 
 
+def soft_bounds(model: np.ndarray, params_k: np.ndarray) -> np.ndarray:
+    """(M,) bool: devices whose rate vanishes at the bounds (twin of ``kernels._soft_bound``)."""
+    return ((model == 1) & (params_k[:, 3] != 0)) | ((model == 2) & (params_k[:, 9] > 0)) | (model == 4)
+
+
+def bounded(x: np.ndarray, d: np.ndarray, soft: np.ndarray) -> np.ndarray:
+    """Keep a step of ``d`` from ``x`` in [0, 1] (twin of ``kernels._bounded``)."""
+    y = x + d
+    lost = (y == x) & (d != 0.0) & (np.minimum(x, 1.0 - x) < 1e-6) & soft
+    ulp = np.clip(np.where(d > 0, np.nextafter(x, 2.0), np.nextafter(x, -1.0)), 0.0, 1.0)
+    y = np.where(lost, ulp, y)
+    y = np.where(x + d > 1.0, np.where(soft, x + 0.5 * (1.0 - x), 1.0), y)
+    return np.where(x + d < 0.0, np.where(soft, 0.5 * x, 0.0), y)
+
+
 def numpy_rates(model, params_k, x, dv, cur, scale_k, still_k, stoch):
     """Bounded stage rates of one copy, in plain NumPy (twin of ``kernels._stage_rates``)."""
     r = fn.rate(model, params_k, x, dv, cur) * scale_k
@@ -90,6 +105,7 @@ def integrate_python(
         pk = params[k]
         args = (model, pk)
         tail = (scale[k], still[k], stoch)
+        soft = soft_bounds(model, pk)
         for s in range(n_steps):
             t = t0 + s * h
             g, v, dv, cur = solve(k, xk, vdrive[s * vstep, 0, k])
@@ -100,24 +116,24 @@ def integrate_python(
             dv0 = dv
             k1 = rates(*args, xk, dv, cur, *tail)
             if method == 0:
-                new = xk + h * k1
+                new = h * k1
             elif method == 1:
-                xs = np.clip(xk + h * k1, 0.0, 1.0)
+                xs = bounded(xk, h * k1, soft)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
                 k2 = rates(*args, xs, dv, cur, *tail)
-                new = xk + 0.5 * h * (k1 + k2)
+                new = 0.5 * h * (k1 + k2)
             else:
-                xs = np.clip(xk + 0.5 * h * k1, 0.0, 1.0)
+                xs = bounded(xk, 0.5 * h * k1, soft)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
                 k2 = rates(*args, xs, dv, cur, *tail)
-                xs = np.clip(xk + 0.5 * h * k2, 0.0, 1.0)
+                xs = bounded(xk, 0.5 * h * k2, soft)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 1, k])
                 k3 = rates(*args, xs, dv, cur, *tail)
-                xs = np.clip(xk + h * k3, 0.0, 1.0)
+                xs = bounded(xk, h * k3, soft)
                 _, _, dv, cur = solve(k, xs, vdrive[s * vstep, 2, k])
                 k4 = rates(*args, xs, dv, cur, *tail)
-                new = xk + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-            xk[:] = np.clip(new, 0.0, 1.0)
+                new = h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+            xk[:] = bounded(xk, new, soft)
             jump = stoch & ~still[k]
             if np.any(jump):
                 xk[jump] = _switch_jump(pk[jump], xk[jump], dv0[jump], h, rng)

@@ -422,3 +422,23 @@ def test_ensemble_results_do_not_depend_on_the_number_of_threads(net242):
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     assert runs[0].x_final.std(axis=0).max() > 0  # the copies really differ
+
+
+def test_window_does_not_trap_a_saturated_state_on_the_bound():
+    # A Joglekar device driven hard saturates within exp(-4 k phi / r_on) ~ 1e-174
+    # of x = 1, below double precision, so its state rounds onto 1.0 where the
+    # window vanishes; the exact dynamics leave the bound when the drive reverses
+    # (x is a function of the flux), so the state must come back down. Checked at
+    # two steps, and the compiled kernel against its NumPy twin (same rules).
+    net = single(LinearIonDrift(window="joglekar"), x0=0.5)
+    seg = Segment(1.0, drive={"a": Sine(3.0, 1.0)}, ground=["b"])
+    ends = []
+    for dt in (1e-3, 1e-4):
+        res = simulate(net, seg, dt=dt, record=("x",), record_every=int(round(1e-3 / dt)))
+        assert res.x[250, 0] == 1.0  # saturated at the peak of the positive half
+        assert res.x[750, 0] < 0.45  # and released by the negative half
+        ends.append(res.x[750, 0])
+    assert abs(ends[0] - ends[1]) < 0.02  # the release converges with the step
+    twin = simulate(net, seg, dt=1e-3, record=("x",), solver="numpy")
+    dense = simulate(net, seg, dt=1e-3, record=("x",), solver="dense")
+    np.testing.assert_allclose(dense.x, twin.x, rtol=0, atol=1e-12)
