@@ -54,6 +54,7 @@ from memsim.learning import (
 from memsim.solve import PWL, Prepared, Result, Segment, Sine, prepare, simulate, solve_nodal, terminal_response
 from memsim.circuit.io import load_config, read_graphml, read_json, read_network, write_graphml, write_json, write_network
 from memsim import analysis, sweep
+from memsim.spice import run_ngspice, to_spice
 
 try:
     __version__ = version("memsim")
@@ -114,4 +115,6 @@ __all__ = [
     "load_config",
     "analysis",
     "sweep",
+    "to_spice",
+    "run_ngspice",
 ]
