@@ -54,6 +54,49 @@ QUICKSTART = [
     ),
 ]
 
+LEARNING = [
+    new_markdown_cell(
+        "# Learning from mistakes on the 2-4-2 network\n\n"
+        "The setting of Barrows, Lin, Caravelli & Chialvo (2024): 2 inputs, a hidden layer of 4 nodes,\n"
+        "2 outputs, threshold (VTEAM) devices. The controller reads a pattern, does nothing when the\n"
+        "answer is right, and after a mistake punishes the wrong path and normalises. It never touches a\n"
+        "device: every pulse is a `simulate` protocol on the terminals."
+    ),
+    new_code_cell(
+        "import os\n"
+        "import numpy as np\n"
+        "import matplotlib.pyplot as plt\n"
+        "from memsim import VTEAM, Network, association, build_hardware, layered, train\n"
+        "from memsim.learning import Pulses\n"
+        "from memsim.learning.figures import training_figure\n"
+        "from memsim.plotting import plot_network\n"
+        "QUICK = os.environ.get('MEMSIM_QUICK') == '1'\n"
+        "K = 10 if QUICK else 50"
+    ),
+    new_code_cell(
+        "net = Network.from_graph(layered([2, 4, 2], orientation='backward'), VTEAM())\n"
+        "hw = build_hardware(net, n_copies=K, seed=0)\n"
+        "out = train(hw, association((0, 1)))\n"
+        "out"
+    ),
+    new_markdown_cell("Success, presentations needed, and the learning curve with the read power per presentation:"),
+    new_code_cell(
+        "print(f'learned: {out.success_rate:.0%} of {K} copies; presentations to learn: '\n"
+        "      f'median {np.nanmedian(out.presentations_to_learn):.0f}, max {np.nanmax(out.presentations_to_learn):.0f}')\n"
+        "training_figure(out, read_duration=Pulses().read_duration, title='2-4-2, association 0->0, 1->1');"
+    ),
+    new_markdown_cell("One copy before and after training (edges coloured by conductance):"),
+    new_code_cell(
+        "fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout='constrained')\n"
+        "m = net.n_edges\n"
+        "plot_network(net, x=hw.x[0, :m], ax=axes[0]); axes[0].set_title('before')\n"
+        "plot_network(net, x=out.hardware.x[0, :m], ax=axes[1]); axes[1].set_title('after');"
+    ),
+    new_code_cell(
+        "assert out.success_rate >= 0.8, out.success_rate  # the paper's task is learned by most copies"
+    ),
+]
+
 CODESIGN = [
     new_markdown_cell(
         "# Capacity and controllability across topologies\n\n"
@@ -116,4 +159,5 @@ def write(name: str, cells) -> None:
 
 if __name__ == "__main__":
     write("01_quickstart.ipynb", QUICKSTART)
+    write("02_learning_from_mistakes.ipynb", LEARNING)
     write("03_capacity_controllability.ipynb", CODESIGN)
