@@ -96,20 +96,30 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
 
 
 def figure(res: dict[str, pd.DataFrame], cfg: Config):
+    """Success versus width (devices of 2-h-2 nets) and versus depth (hidden layers of width 4)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     s = res["summary"]
-    fams = [f for f in ("width", "depth") if (s["family"] == f).any()]
-    fig, axes = plt.subplots(1, len(fams), figsize=(4.8 * len(fams), 3.6), constrained_layout=True, squeeze=False)
-    for ax, fam in zip(axes[0], fams):
-        sub = s[s["family"] == fam]
+    hidden = s["layers"].str.split("-").map(lambda parts: parts[1:-1])
+    panels = [
+        ("width", s[s["hidden_layers"] == 1], "devices", "devices (2-h-2 nets)", True),
+        ("depth", s[hidden.map(lambda h: all(x == "4" for x in h))], "hidden_layers",
+         "hidden layers of 4 nodes (2-4-...-4-2 nets)", False),
+    ]
+    panels = [p for p in panels if p[1]["layers"].nunique() > 1]
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(4.8 * max(len(panels), 1), 3.6),
+                             constrained_layout=True, squeeze=False)
+    for ax, (_, sub, xcol, xlabel, logx) in zip(axes[0], panels):
         for variant, g in sub.groupby("variant", sort=False):
-            ax.errorbar(g["devices"], g["success_rate"], yerr=g["success_se"], fmt="o-", capsize=2, label=variant)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel(f"devices ({fam}: " + ", ".join(sub["layers"].unique()) + ")", fontsize=8)
+            ax.errorbar(g[xcol], g["success_rate"], yerr=g["success_se"], fmt="o-", capsize=2, label=variant)
+        if logx:
+            ax.set_xscale("log", base=2)
+        else:
+            ax.set_xticks(sorted(sub[xcol].unique()))
+        ax.set_xlabel(xlabel, fontsize=8)
         ax.set_ylabel("success rate")
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=7)

@@ -128,6 +128,13 @@ class Hardware:
         """(K, n_devices) conductances of the network's edges (S), 0 where open.
 
         For observers (history, figures); the controller never calls it.
+
+        Examples
+        --------
+        >>> from memsim import Network, layered, VTEAM
+        >>> hw = build_hardware(Network.from_graph(layered([2, 2], orientation="backward"), VTEAM()), x0=1.0)
+        >>> hw.conductances().tolist()  # fully ON VTEAM devices: 1 / r_on
+        [[0.02, 0.02, 0.02, 0.02]]
         """
         g = fn.conductance(self.circuit.model, self.params, self.x)
         g = np.where(self.open_edges, 0.0, g)

@@ -223,6 +223,16 @@ def output_currents(result: Result, hw: Hardware) -> np.ndarray:
 
     ``-Result.i_node`` at the output nodes, from the last sample: positive
     when current flows from the network into the grounded output.
+
+    Examples
+    --------
+    >>> from memsim import Network, layered, VTEAM
+    >>> from memsim.learning.hardware import build_hardware
+    >>> hw = build_hardware(Network.from_graph(layered([1, 2], orientation="backward"), VTEAM()), x0=1.0,
+    ...                     source_resistance=0.0)
+    >>> _, res = hw.run(read_segment(hw, Pattern((1.0,), 0), Pulses()), dt=1e-11)
+    >>> output_currents(res, hw).round(9).tolist()  # 0.01 V over 50 ohm into each output
+    [[0.0002, 0.0002]]
     """
     idx = hw.circuit.index_of(list(hw.outputs))
     i_node = result.i_node if result.ensemble else result.i_node[:, None]

@@ -304,10 +304,12 @@ class Training:
         current of every output ``i_out_0, i_out_1, ...`` (A; energies in J).
     eras : pandas.DataFrame
         One row per copy and era it trained in: ``copy, era, mistakes,
-        open_edges`` (edges open at the end of the era: structural plus
-        threshold-pruned).
+        pruned, open_edges`` (devices opened by the threshold rule during
+        the era, and all open network edges at its end, structural included).
     snapshots : dict era -> (K, n_devices) conductances (S) at the end of
         that era (``-1``: before training); every ``snapshot_every`` eras.
+        These are the experimenter's records (read from the hardware by the
+        observer); the controller never sees them.
     state : ControllerState, the final controller state.
     hardware : Hardware, the final hardware.
     """
@@ -401,6 +403,7 @@ def train(
     while state.era < controller.max_eras and not state.done.all():
         running = np.flatnonzero(~state.done)
         era = state.era
+        open_before = hw.open_edges[:, : hw.n_devices].sum(axis=1)
         state, hw, rec = step(state, hw, task, controller)
         rows.append(rec)
         while not rec.era_end:
@@ -408,8 +411,8 @@ def train(
             rows.append(rec)
         era_m = _era_mistakes(rows, era, hardware.n_copies)
         n_open = hw.open_edges[:, : hw.n_devices].sum(axis=1)
-        era_rows.extend({"copy": int(c), "era": era, "mistakes": int(era_m[c]), "open_edges": int(n_open[c])}
-                        for c in running)
+        era_rows.extend({"copy": int(c), "era": era, "mistakes": int(era_m[c]),
+                         "pruned": int(n_open[c] - open_before[c]), "open_edges": int(n_open[c])} for c in running)
         if (era + 1) % controller.snapshot_every == 0:
             snapshots[era] = hw.conductances()
         if bar is not None:
@@ -420,7 +423,7 @@ def train(
         bar.refresh()
         bar.close()
     snapshots[state.era - 1] = hw.conductances()
-    return Training(_presentation_table(rows, task.n_outputs), pd.DataFrame(era_rows, columns=["copy", "era", "mistakes", "open_edges"]),
+    return Training(_presentation_table(rows, task.n_outputs), pd.DataFrame(era_rows, columns=["copy", "era", "mistakes", "pruned", "open_edges"]),
                     snapshots, state, hw)
 
 

@@ -99,11 +99,25 @@ def test_history_tables_and_bounded_snapshots(net242):
     assert np.all(p["read_energy"] > 0) and np.all(p.loc[p["correct"], "punish_energy"] == 0)
     assert np.all(p.loc[~p["correct"], "punish_energy"] > 1e3 * p.loc[~p["correct"], "read_energy"])
     e = out.eras
+    assert list(e.columns) == ["copy", "era", "mistakes", "pruned", "open_edges"]
     assert e.groupby("copy")["mistakes"].sum().reindex(range(5), fill_value=0).tolist() == out.mistakes.tolist()
     eras_run = out.state.era
     assert set(out.snapshots) <= {-1, eras_run - 1} | {k for k in range(12) if (k + 1) % 4 == 0}
     assert all(v.shape == (5, 16) for v in out.snapshots.values())
     assert "learned" in repr(out)
+
+
+def test_threshold_pruning_during_training_is_recorded(net242):
+    # a threshold at the conductance of x = 0.15 (S); punishments drive some devices below it
+    g_min = 1.0 / (50.0 * 0.15 + 1e3 * 0.85)
+    hw = build_hardware(net242, n_copies=6, prune_below=g_min, seed=18)
+    out = train(hw, association((1, 0)), Controller(max_eras=8))
+    e = out.eras
+    final_open = out.hardware.open_edges[:, :16].sum(axis=1)
+    assert final_open.sum() > 0
+    assert e.groupby("copy")["pruned"].sum().reindex(range(6), fill_value=0).tolist() == final_open.tolist()
+    last = max(out.snapshots)
+    assert np.all(out.snapshots[last][out.hardware.open_edges[:, :16]] == 0.0)  # open: no conductance
 
 
 def test_stop_after_and_cap(net242):
