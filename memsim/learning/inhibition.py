@@ -67,8 +67,9 @@ class Pulses:
     The defaults make the default hardware (a 2-4-2 ``layered`` network with
     ``orientation="backward"`` of published-parameter VTEAM devices, 50 ohm
     source resistance, uniform random initial states) learn the 2-pattern
-    association tasks of Barrows et al. (2024); see ``experiments/`` for the
-    measured success rates.
+    association tasks of Barrows et al. (2024): measured 100 % of 100 seeds
+    for each of the four maps, 11-12 presentations on average for the two
+    bijective ones (``experiments/lfm_success.py``).
 
     Attributes
     ----------
