@@ -1,7 +1,21 @@
 """Analysers: functions that score a topology, data first."""
 
-from memsim.analysis.capacity import StructuralCapacity, response_jacobian, structural_capacity
-from memsim.analysis.controllability import Controllability, controllability, linearise, terminal_map
+from memsim.analysis.capacity import (
+    CapacityResult,
+    StructuralCapacity,
+    association_set,
+    controller_configurations,
+    empirical_capacity,
+    response_jacobian,
+    structural_capacity,
+    wilson_interval,
+)
+from memsim.analysis.controllability import (
+    Controllability,
+    controllability,
+    linearise,
+    terminal_map,
+)
 from memsim.analysis.correlations import (
     DistanceDecay,
     distance_decay,
@@ -10,7 +24,13 @@ from memsim.analysis.correlations import (
     omega_correlations,
     response_correlations,
 )
-from memsim.analysis.symmetry import edge_classes, node_orbits, prune_random, spread_states, weighted_asymmetry
+from memsim.analysis.symmetry import (
+    edge_classes,
+    node_orbits,
+    prune_random,
+    spread_states,
+    weighted_asymmetry,
+)
 
 __all__ = [
     "Controllability",
@@ -20,6 +40,11 @@ __all__ = [
     "StructuralCapacity",
     "structural_capacity",
     "response_jacobian",
+    "CapacityResult",
+    "empirical_capacity",
+    "wilson_interval",
+    "association_set",
+    "controller_configurations",
     "DistanceDecay",
     "distance_decay",
     "edge_distances",

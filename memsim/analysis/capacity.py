@@ -19,21 +19,61 @@ input voltages) it bounds the number of independent input-output relations,
 hence of patterns whose answers can be set independently by any learning
 rule. Symmetric devices give equal columns and lower it.
 
-The empirical capacity (train on random pattern sets of growing size) is
-built on the learning-from-mistakes controller, in :mod:`memsim.learning`.
+Empirical capacity, from training
+---------------------------------
+:func:`empirical_capacity` trains the learning-from-mistakes controller of
+:mod:`memsim.learning` on random pattern sets of growing size ``p`` and
+estimates ``P(learned | p)``, the probability that a fresh copy of the
+hardware learns a fresh random ``p``-pattern set (over pattern sets, seeds of
+the initial states and device spread), with Wilson confidence intervals
+(:func:`wilson_interval`). The capacity is the largest ``p`` with
+``P(learned | p) >= 1/2`` and the mean number of learnable patterns is
+``sum_p P(learned | p)``. :func:`controller_configurations` lists the
+terminal configurations the controller may apply, for
+:func:`memsim.analysis.controllability.controllability` of the same hardware.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
+import networkx as nx
 import numpy as np
+import pandas as pd
+from scipy.stats import norm
 
+from memsim.analysis.symmetry import spread_states
 from memsim.circuit.network import CompiledNetwork, Network
 from memsim.devices import functions as fn
+from memsim.devices.models import VTEAM, Device
+from memsim.devices.variability import Variability
+from memsim.learning.hardware import Hardware, build_hardware
+from memsim.learning.inhibition import (
+    Pulses,
+    normalise_segment,
+    punish_segment,
+    read_segment,
+)
+from memsim.learning.lfm import Controller, train
+from memsim.learning.pruning import prune_edges
+from memsim.learning.tasks import Pattern, Task, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
+from memsim.solve.protocol import Segment
 
-__all__ = ["StructuralCapacity", "structural_capacity", "response_jacobian"]
+__all__ = [
+    "StructuralCapacity",
+    "structural_capacity",
+    "response_jacobian",
+    "CapacityResult",
+    "empirical_capacity",
+    "wilson_interval",
+    "association_set",
+    "controller_configurations",
+]
 
 
 @dataclass(frozen=True)
@@ -134,3 +174,452 @@ def structural_capacity(
         io_rank=_rank(j_io, rtol),
         n_dynamic=int(np.sum(net.model != 0)),
     )
+
+
+# ------------------------------------------------------------------ empirical capacity
+
+TaskKind = Literal["random", "association"]
+#: A pattern-set generator: ``(p, rng) -> Task`` with ``p`` patterns.
+TaskSampler = Callable[[int, np.random.Generator], Task]
+Seed = int | np.random.Generator | None
+
+
+def _int_at_least(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _fraction(name: str, value: object, *, low_open: bool = True, high_open: bool = True) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (0.0 < value if low_open else 0.0 <= value) and (value < 1.0 if high_open else value <= 1.0)
+    if not ok:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ValueError(f"{name} must be a number in {lo}0, 1{hi}, got {value!r}")
+    return float(value)
+
+
+def wilson_interval(successes, trials, confidence: float = 0.95):
+    """Wilson score interval of a binomial proportion.
+
+    With ``k`` successes in ``n`` trials and ``z`` the standard normal
+    quantile at ``(1 + confidence) / 2``::
+
+        centre = (k + z^2 / 2) / (n + z^2)
+        half   = z / (n + z^2) * sqrt(k (n - k) / n + z^2 / 4)
+        (low, high) = (centre - half, centre + half)
+
+    (E. B. Wilson, J. Am. Stat. Assoc. 22, 209, 1927). Unlike the normal
+    approximation ``k/n +- z sqrt(k(n-k)/n^3)`` it stays inside ``[0, 1]``
+    and does not collapse to a point at ``k = 0`` or ``k = n``; it is the
+    interval ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``
+    returns.
+
+    Parameters
+    ----------
+    successes, trials : int or array of int
+        ``0 <= successes <= trials``, ``trials >= 1`` (broadcast together).
+    confidence : float
+        Confidence level in ``(0, 1)``.
+
+    Returns
+    -------
+    (low, high) : floats, or arrays for array input.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(8, 10)
+    >>> round(low, 4), round(high, 4)
+    (0.4902, 0.9433)
+    >>> wilson_interval(0, 5)[0]
+    0.0
+    """
+    confidence = _fraction("confidence", confidence)
+    k = np.asarray(successes)
+    n = np.asarray(trials)
+    for name, arr in (("successes", k), ("trials", n)):
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{name} must be integers, got {arr.dtype}")
+    if np.any(n < 1):
+        raise ValueError(f"trials must be >= 1, got {n.tolist()}")
+    if np.any((k < 0) | (k > n)):
+        raise ValueError(f"successes must be in [0, trials], got {k.tolist()} of {n.tolist()}")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    kf, nf = k.astype(float), n.astype(float)
+    den = nf + z * z
+    centre = (kf + z * z / 2) / den
+    half = z / den * np.sqrt(kf * (nf - kf) / nf + z * z / 4)
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def association_set(n_inputs: int, n_outputs: int, p: int, *, seed: Seed = None) -> Task:
+    """A random partial association map: ``p`` distinct inputs, each alone, to random outputs.
+
+    The ``p`` inputs are drawn without replacement (listed in increasing
+    order); each pattern drives one of them at level 1 and its target is
+    uniform over the ``n_outputs`` outputs (several inputs may share one).
+    The association tasks of :func:`memsim.learning.tasks.association`,
+    drawn at random, for :func:`empirical_capacity` with ``tasks="association"``.
+
+    Examples
+    --------
+    >>> t = association_set(4, 2, 3, seed=0)
+    >>> len(t), t.n_inputs, t.levels.sum(axis=1).tolist()
+    (3, 4, [1.0, 1.0, 1.0])
+    """
+    n_in = _int_at_least("n_inputs", n_inputs, 1)
+    n_out = _int_at_least("n_outputs", n_outputs, 2)
+    p = _int_at_least("p", p, 1)
+    if p > n_in:
+        raise ValueError(f"p = {p} exceeds the {n_in} one-input patterns of {n_in} inputs")
+    rng = np.random.default_rng(seed)
+    inputs = np.sort(rng.choice(n_in, size=p, replace=False))
+    levels = np.zeros((p, n_in))
+    levels[np.arange(p), inputs] = 1.0
+    targets = rng.integers(0, n_out, size=p)
+    return classification(levels, targets, n_out, name=f"association-{p}")
+
+
+def _readonly(a) -> np.ndarray:
+    a = np.array(a)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class CapacityResult:
+    """Outcome of :func:`empirical_capacity` (arrays read-only, one entry per tested ``p``).
+
+    Attributes
+    ----------
+    p : (P,) pattern-set sizes tested, ``1, 2, ...``.
+    n_trials : (P,) copies trained per size (``n_sets * copies``).
+    successes : (P,) copies that learned their set.
+    probability : (P,) ``successes / n_trials``, the estimate of ``P(learned | p)``.
+    low, high : (P,) Wilson confidence interval of ``P(learned | p)``.
+    capacity : int
+        Largest tested ``p`` with ``probability >= threshold`` (0 if none).
+    mean_learnable : float
+        ``sum_p probability``, the mean number of learnable patterns (see
+        :func:`empirical_capacity`).
+    threshold, confidence : float
+        The settings used.
+    p_limit : int
+        The largest ``p`` that could be tested (``p_max`` or the number of
+        distinct patterns).
+    stopped_early : bool
+        The scan stopped before ``p_limit`` because ``high < threshold``.
+    presentations : (P,) mean presentations to learn of the copies that
+        learned (NaN where none did).
+    """
+
+    p: np.ndarray
+    n_trials: np.ndarray
+    successes: np.ndarray
+    probability: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    capacity: int
+    mean_learnable: float
+    threshold: float
+    confidence: float
+    p_limit: int
+    stopped_early: bool
+    presentations: np.ndarray = field(repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("p", "n_trials", "successes", "probability", "low", "high", "presentations"):
+            arr = getattr(self, name)
+            if arr.flags.writeable:
+                object.__setattr__(self, name, _readonly(arr))
+
+    def table(self) -> pd.DataFrame:
+        """One row per tested ``p``: ``p, n_trials, successes, probability, low, high, presentations``."""
+        return pd.DataFrame({"p": self.p, "n_trials": self.n_trials, "successes": self.successes,
+                             "probability": self.probability, "low": self.low, "high": self.high,
+                             "presentations": self.presentations})
+
+    def __repr__(self) -> str:
+        return (f"CapacityResult(capacity={self.capacity}, mean_learnable={self.mean_learnable:.2f}, "
+                f"p tested 1..{int(self.p[-1]) if self.p.size else 0} of {self.p_limit}, "
+                f"stopped_early={self.stopped_early})")
+
+
+def _sampler(tasks, density: float, n_in: int, n_out: int) -> tuple[TaskSampler, int | None]:
+    if callable(tasks):
+        return tasks, None
+    if tasks == "random":
+        return (lambda p, rng: random_patterns(n_in, n_out, p, density=density, seed=rng)), 2**n_in - 1
+    if tasks == "association":
+        return (lambda p, rng: association_set(n_in, n_out, p, seed=rng)), n_in
+    raise ValueError(f"tasks must be 'random', 'association' or a callable (p, rng) -> Task, got {tasks!r}")
+
+
+def empirical_capacity(
+    network: Network | nx.Graph,
+    *,
+    tasks: TaskKind | TaskSampler = "random",
+    density: float = 0.5,
+    p_max: int | None = None,
+    n_sets: int = 16,
+    copies: int = 2,
+    controller: Controller = Controller(),
+    threshold: float = 0.5,
+    confidence: float = 0.95,
+    early_stop: bool = True,
+    x0: float | np.ndarray | Literal["random"] = "random",
+    state_spread: float = 0.0,
+    variability: Variability | None = None,
+    prune_fraction: float = 0.0,
+    prune_below: float = 0.0,
+    source_resistance: float = 50.0,
+    device: Device | None = None,
+    seed: Seed = None,
+    progress: bool = False,
+) -> CapacityResult:
+    """Empirical capacity: how many random patterns the controller teaches the hardware.
+
+    For ``p = 1, 2, ...`` draw ``n_sets`` random ``p``-pattern sets; for each,
+    build ``copies`` copies of the hardware (each with its own seeded initial
+    states, device spread and pruning) and train them together on that set
+    (the controller's ensemble path, :func:`memsim.learning.train`). A copy
+    *learned* when it met the controller's stop criterion (``stop_after``
+    error-free eras) within ``max_eras``. With ``k_p`` of ``n_p = n_sets *
+    copies`` copies learning,
+
+    - ``P(learned | p) ~ k_p / n_p``, with the Wilson interval of
+      :func:`wilson_interval` at ``confidence``;
+    - **capacity** ``C = max { p : k_p / n_p >= threshold }`` (0 if no tested
+      ``p`` qualifies; DESIGN.md §4: threshold 1/2);
+    - **mean number of learnable patterns** ``sum_p P(learned | p)``. If the
+      capacity of one random draw (set, seed) is the largest ``p`` it learns
+      and learning ``p`` patterns implies learning fewer, then
+      ``P(C_draw >= p) = P(learned | p)`` and the sum is ``E[C_draw]``
+      (``E[X] = sum_{p>=1} P(X >= p)``), a figure that, unlike ``C``, moves
+      smoothly with every change of ``P``. Sizes not tested (after an early
+      stop, or above ``p_limit``) count as 0, so it is a lower estimate
+      whenever the truncated tail is not negligible.
+
+    **Early stopping**: the scan stops after the first ``p`` whose upper
+    confidence bound ``high`` falls below ``threshold`` (such a ``p`` is
+    confidently unlearnable and larger sets, supersets in difficulty, would
+    be too), so large ``p`` costs nothing.
+
+    The intervals treat the ``n_sets * copies`` trials of a size as
+    independent; copies that share a set are not independent draws of the
+    set, and copies are identical (and the interval too narrow) unless the
+    hardware has a seeded source of randomness (``x0="random"``,
+    ``state_spread``, ``variability`` or ``prune_fraction``). For a
+    deterministic (e.g. uniform) hardware use ``copies=1`` and more sets.
+
+    **Compared with** :func:`structural_capacity`: the structural figures are
+    upper bounds from the circuit alone (``io_rank``: how many independent
+    input-output relations the devices can reshape at first order; a
+    uniform 2-4-2 net has ``io_rank`` 3 of 4 entries, a random one 4), blind
+    to the controller, its pulse amplitudes, the device thresholds and the
+    era cap. The empirical capacity is what this controller actually
+    achieves, and includes the limits of the winner-take-all read (only the
+    order of the output currents matters, not their values). The two agree
+    in direction (breaking the symmetry raises both) but not in value.
+
+    Parameters
+    ----------
+    network : Network or networkx.Graph
+        The memristive network (a graph is converted with ``device``); its
+        devices must be oriented for the controller, as in
+        ``layered(..., orientation="backward")``.
+    tasks : {"random", "association"} or callable
+        Pattern sets: ``"random"``, :func:`memsim.learning.random_patterns`
+        (binary patterns, each input active with probability ``density``,
+        random targets; ``p <= 2**n_inputs - 1``); ``"association"``,
+        :func:`association_set` (one input per pattern, ``p <= n_inputs``);
+        or a callable ``(p, rng) -> Task`` with ``p`` patterns (then
+        ``p_max`` is required).
+    density : float
+        Active-input probability of ``"random"`` sets.
+    p_max : int, optional
+        Largest ``p`` to try (default: every possible ``p``); clipped to the
+        number of distinct patterns (``p_limit`` in the result).
+    n_sets : int
+        Random pattern sets per ``p``.
+    copies : int
+        Hardware copies trained together on each set (seeds per set). Whether
+        a net learns a set tends to depend far more on the set than on the
+        seed (copies sharing a set mostly agree in ``experiments/codesign_*``),
+        so the defaults spend the trials on sets (16 sets x 2 copies).
+    controller : Controller
+        Pulses and stopping rule (``max_eras`` bounds the cost of each set).
+    threshold : float
+        ``P(learned | p)`` needed for ``p`` to count (default 1/2).
+    confidence : float
+        Level of the Wilson intervals (default 0.95).
+    early_stop : bool
+        Stop once ``high < threshold`` (default True).
+    x0, variability, prune_below, source_resistance
+        Passed to :func:`memsim.learning.build_hardware` (``x0="random"``:
+        uniform random initial states per copy).
+    state_spread : float
+        Gaussian spread (state units) added per copy to a numeric ``x0``
+        (:func:`memsim.analysis.symmetry.spread_states`), a symmetry breaker.
+    prune_fraction : float
+        Fraction of the network's edges opened at random per copy before
+        training (:func:`memsim.learning.prune_edges`).
+    device : Device, optional
+        Device of a graph's edges (default :class:`memsim.VTEAM`).
+    seed : int or Generator
+        Everything random (sets, states, spread, pruning, orders) derives
+        from it; the draws for size ``p`` and set ``j`` depend only on
+        ``(seed, p, j)``, so the estimate at one ``p`` does not depend on
+        which other sizes were tested.
+    progress : bool
+        Show a tqdm progress bar over pattern sets.
+
+    Returns
+    -------
+    CapacityResult
+
+    Examples
+    --------
+    A 2-2 layer (each input wired to each output by one device) learns every
+    association of its two inputs:
+
+    >>> from memsim import Network, VTEAM, layered
+    >>> from memsim.learning import Controller
+    >>> net = Network.from_graph(layered([2, 2], orientation="backward"), VTEAM())
+    >>> res = empirical_capacity(net, tasks="association", n_sets=2, copies=2,
+    ...                          controller=Controller(max_eras=10), seed=0)
+    >>> res.p.tolist(), res.probability.tolist(), res.capacity, res.mean_learnable
+    ([1, 2], [1.0, 1.0], 2, 2.0)
+    """
+    if isinstance(network, nx.Graph):
+        net = Network.from_graph(network, device if device is not None else VTEAM())
+    elif isinstance(network, Network):
+        net = network
+    else:
+        raise ValueError(f"network must be a memsim Network or a networkx graph, got {type(network).__name__}")
+    n_in, n_out = len(net.inputs), len(net.outputs)
+    if n_in < 1 or n_out < 2:
+        raise ValueError(f"network must have >= 1 input and >= 2 outputs, got {n_in} and {n_out}")
+    if not isinstance(controller, Controller):
+        raise ValueError(f"controller must be a Controller, got {type(controller).__name__}")
+    density = _fraction("density", density, high_open=False)
+    threshold = _fraction("threshold", threshold, high_open=False)
+    confidence = _fraction("confidence", confidence)
+    n_sets = _int_at_least("n_sets", n_sets, 1)
+    copies = _int_at_least("copies", copies, 1)
+    prune_fraction = _fraction("prune_fraction", prune_fraction, low_open=False)
+    if not (isinstance(state_spread, numbers.Real) and math.isfinite(state_spread) and state_spread >= 0):
+        raise ValueError(f"state_spread must be a finite number >= 0, got {state_spread!r}")
+    if state_spread > 0 and isinstance(x0, str):
+        raise ValueError("state_spread needs a numeric x0 (a number or an array), got x0='random'")
+    sampler, natural = _sampler(tasks, density, n_in, n_out)
+    if p_max is None:
+        if natural is None:
+            raise ValueError("p_max is required when tasks is a callable")
+        p_limit = natural
+    else:
+        p_limit = _int_at_least("p_max", p_max, 1)
+        if natural is not None:
+            p_limit = min(p_limit, natural)
+    base = int(np.random.default_rng(seed).integers(2**62))
+    m = net.n_edges
+    ps, trials, succ, pres = [], [], [], []
+    stopped = False
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=p_limit * n_sets, unit="set", desc="capacity")
+    for p in range(1, p_limit + 1):
+        k, ptl = 0, []
+        for j in range(n_sets):
+            task_ss, hw_ss, train_ss = np.random.SeedSequence([base, p, j]).spawn(3)
+            task = sampler(p, np.random.default_rng(task_ss))
+            if not isinstance(task, Task) or len(task) != p:
+                raise ValueError(f"tasks must produce a Task of {p} patterns, got {task!r}")
+            hw_rng = np.random.default_rng(hw_ss)
+            xs = x0
+            if state_spread > 0:
+                xs = spread_states(np.broadcast_to(np.asarray(x0, dtype=float), (copies, m)), state_spread,
+                                   seed=hw_rng)
+            hw = build_hardware(net, n_copies=copies, x0=xs, variability=variability,
+                                source_resistance=source_resistance, prune_below=prune_below, seed=hw_rng)
+            if prune_fraction > 0:
+                hw = prune_edges(hw, fraction=prune_fraction, seed=hw_rng)
+            out = train(hw, task, controller, seed=int(np.random.default_rng(train_ss).integers(2**62)))
+            k += int(out.learned.sum())
+            ptl.extend(out.presentations_to_learn[out.learned].tolist())
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
+        ps.append(p)
+        trials.append(n_sets * copies)
+        succ.append(k)
+        pres.append(float(np.mean(ptl)) if ptl else float("nan"))
+        _, hi = wilson_interval(k, n_sets * copies, confidence)
+        if early_stop and hi < threshold:
+            stopped = p < p_limit
+            break
+    if bar is not None:
+        bar.total = bar.n
+        bar.refresh()
+        bar.close()
+    n = np.array(trials, dtype=np.int64)
+    k_arr = np.array(succ, dtype=np.int64)
+    low, high = wilson_interval(k_arr, n, confidence)
+    prob = k_arr / n
+    ok = np.flatnonzero(prob >= threshold)
+    return CapacityResult(
+        p=np.array(ps, dtype=np.int64), n_trials=n, successes=k_arr, probability=prob, low=low, high=high,
+        capacity=int(ps[ok[-1]]) if ok.size else 0, mean_learnable=float(prob.sum()), threshold=threshold,
+        confidence=confidence, p_limit=int(p_limit), stopped_early=stopped, presentations=np.array(pres),
+    )
+
+
+def controller_configurations(
+    hardware: Hardware, task: Task | None = None, pulses: Pulses | None = None
+) -> list[Segment]:
+    """Every terminal configuration the learning-from-mistakes controller may apply to the hardware.
+
+    For each pattern of ``task`` (default: each input alone at level 1): its
+    read and its punishment with each output as the wrong winner (each
+    output but the target when a task is given), then the normalising pulse;
+    each :class:`~memsim.solve.protocol.Segment` carries the pulse voltages
+    and duration of ``pulses`` (default :class:`memsim.learning.Pulses`).
+    Pass them to :func:`memsim.analysis.controllability.controllability`
+    with the hardware's circuit and the states of one copy::
+
+        controllability(hw.circuit, controller_configurations(hw), x=hw.x[0])
+
+    Examples
+    --------
+    >>> from memsim import Network, VTEAM, layered
+    >>> from memsim.learning import build_hardware
+    >>> hw = build_hardware(Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM()), seed=0)
+    >>> [c.label for c in controller_configurations(hw)]
+    ['read', 'punish', 'punish', 'read', 'punish', 'punish', 'normalise']
+    """
+    if not isinstance(hardware, Hardware):
+        raise ValueError(f"hardware must be a Hardware (see build_hardware), got {type(hardware).__name__}")
+    pulses = Pulses() if pulses is None else pulses
+    if not isinstance(pulses, Pulses):
+        raise ValueError(f"pulses must be a Pulses, got {type(pulses).__name__}")
+    n_in, n_out = len(hardware.inputs), len(hardware.outputs)
+    if task is None:
+        pats = [(Pattern(tuple(float(i == j) for j in range(n_in)), 0), None) for i in range(n_in)]
+    else:
+        if not isinstance(task, Task) or task.n_inputs != n_in or task.n_outputs != n_out:
+            raise ValueError(f"task must be a Task with {n_in} inputs and {n_out} outputs, got {task!r}")
+        pats = [(pt, pt.target) for pt in task.patterns]
+    out: list[Segment] = []
+    for pt, target in pats:
+        out.append(read_segment(hardware, pt, pulses))
+        out.extend(punish_segment(hardware, pt, w, pulses) for w in range(n_out) if w != target)
+    if pulses.normalise_duration > 0:
+        out.append(normalise_segment(hardware, pulses))
+    return out

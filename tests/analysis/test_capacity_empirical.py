@@ -1,0 +1,217 @@
+"""Empirical capacity: Wilson intervals, known capacities, early stopping, seeding, validation."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from memsim import VTEAM, Network, layered
+from memsim.analysis import (
+    CapacityResult,
+    association_set,
+    controllability,
+    controller_configurations,
+    empirical_capacity,
+    wilson_interval,
+)
+from memsim.learning import Controller, build_hardware, classification
+
+FAST = Controller(max_eras=5)
+
+
+def backward(sizes) -> Network:
+    return Network.from_graph(layered(list(sizes), orientation="backward"), VTEAM())
+
+
+def one_sided_net() -> nx.DiGraph:
+    """Three inputs wired to output 0 only; output 1 is an isolated node, so it never receives current."""
+    g = nx.DiGraph()
+    for n, role in [("i0", "input"), ("i1", "input"), ("i2", "input"), ("o0", "output"), ("o1", "output")]:
+        g.add_node(n, role=role)
+    for i in ("i0", "i1", "i2"):
+        g.add_edge("o0", i)
+    return g
+
+
+def to_unreachable(p: int, rng: np.random.Generator):
+    """``p`` one-input patterns that all target the unreachable output 1."""
+    return classification(np.eye(3)[:p], [1] * p, 2)
+
+
+# ------------------------------------------------------------------ Wilson interval
+@pytest.mark.parametrize("k,n,conf", [(0, 1, 0.95), (0, 10, 0.95), (3, 10, 0.95), (7, 7, 0.9), (50, 100, 0.99),
+                                      (1, 3, 0.5), (12, 40, 0.8)])
+def test_wilson_matches_scipy_and_the_closed_form(k, n, conf):
+    lo, hi = wilson_interval(k, n, conf)
+    ref = binomtest(k, n).proportion_ci(confidence_level=conf, method="wilson")
+    # both evaluate the same closed form; differences are rounding (~1e-16)
+    assert lo == pytest.approx(ref.low, abs=1e-12) and hi == pytest.approx(ref.high, abs=1e-12)
+    z = {0.95: 1.959963984540054, 0.9: 1.6448536269514722, 0.99: 2.5758293035489004,
+         0.5: 0.6744897501960817, 0.8: 1.2815515655446004}[conf]
+    centre = (k + z * z / 2) / (n + z * z)
+    half = z / (n + z * z) * math.sqrt(k * (n - k) / n + z * z / 4)
+    assert lo == pytest.approx(max(centre - half, 0.0), abs=1e-12)
+    assert hi == pytest.approx(min(centre + half, 1.0), abs=1e-12)
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+
+
+def test_wilson_vectorised_and_edges():
+    lo, hi = wilson_interval(np.array([0, 5, 10]), np.array([10, 10, 10]))
+    assert lo.shape == hi.shape == (3,)
+    assert lo[0] == 0.0 and hi[2] == 1.0
+    assert hi[0] == pytest.approx(1.959963984540054**2 / (10 + 1.959963984540054**2), rel=1e-12)  # z^2/(n+z^2)
+    assert lo[1] == pytest.approx(1 - hi[1], rel=1e-12)  # symmetric about 1/2
+    for kwargs, field in [({"successes": 1, "trials": 0}, "trials"), ({"successes": 4, "trials": 3}, "successes"),
+                          ({"successes": 0.5, "trials": 3}, "successes"),
+                          ({"successes": 1, "trials": 3, "confidence": 1.0}, "confidence")]:
+        with pytest.raises(ValueError, match=field):
+            wilson_interval(**kwargs)
+
+
+# ------------------------------------------------------------------ known capacities
+def test_trivially_wired_net_learns_every_association():
+    # layered([3, 2]): each input has its own device to each output, so every one-input
+    # association map is learnable: P(learned | p) = 1 for p <= n_inputs
+    res = empirical_capacity(backward([3, 2]), tasks="association", n_sets=3, copies=2,
+                             controller=Controller(max_eras=10), seed=0)
+    assert isinstance(res, CapacityResult)
+    assert res.p.tolist() == [1, 2, 3] and res.p_limit == 3
+    assert res.probability.tolist() == [1.0, 1.0, 1.0]
+    assert res.n_trials.tolist() == [6, 6, 6] and res.successes.tolist() == [6, 6, 6]
+    assert res.capacity == 3 and res.mean_learnable == 3.0 and not res.stopped_early
+    np.testing.assert_allclose(res.low, wilson_interval(6, 6)[0])
+    assert np.all(res.high == 1.0) and np.all(np.isfinite(res.presentations))
+
+
+def test_uniform_net_learns_only_constant_maps():
+    # x0 = 0.5 everywhere: the hidden nodes of 2-4-2 stay interchangeable, the split of the
+    # current between the outputs cannot depend on the input, so only sets whose targets all
+    # agree are learnable; two one-input patterns with random targets agree with probability 1/2
+    res = empirical_capacity(backward([2, 4, 2]), tasks="association", x0=0.5, n_sets=8, copies=1,
+                             controller=FAST, seed=5)
+    targets_agree = [len(set(association_set(2, 2, 2, seed=np.random.default_rng(ss)).targets.tolist())) == 1
+                     for ss in (np.random.SeedSequence([int(np.random.default_rng(5).integers(2**62)), 2, j])
+                                .spawn(3)[0] for j in range(8))]
+    assert res.probability[0] == 1.0
+    assert res.successes[1] == sum(targets_agree)
+
+
+# ------------------------------------------------------------------ early stopping
+def test_early_stopping_stops_at_the_first_confidently_unlearnable_size():
+    res = empirical_capacity(one_sided_net(), tasks=to_unreachable, p_max=3, n_sets=2, copies=2,
+                             controller=Controller(max_eras=2), seed=1)
+    # 0 of 4: Wilson upper bound z^2 / (4 + z^2) = 0.49 < 1/2, so p = 2, 3 are never tried
+    assert res.p.tolist() == [1] and res.stopped_early
+    assert res.high[0] < 0.5 and res.capacity == 0 and res.mean_learnable == 0.0
+    full = empirical_capacity(one_sided_net(), tasks=to_unreachable, p_max=3, n_sets=2, copies=2,
+                              controller=Controller(max_eras=2), seed=1, early_stop=False)
+    assert full.p.tolist() == [1, 2, 3] and not full.stopped_early and np.all(full.successes == 0)
+    # with 3 trials the bound (0.56) stays above 1/2: no stop
+    few = empirical_capacity(one_sided_net(), tasks=to_unreachable, p_max=2, n_sets=3, copies=1,
+                             controller=Controller(max_eras=2), seed=1)
+    assert few.p.tolist() == [1, 2] and not few.stopped_early
+    # ... but it is below a threshold of 0.6, which stops the same scan after p = 1
+    assert empirical_capacity(one_sided_net(), tasks=to_unreachable, p_max=2, n_sets=3, copies=1,
+                              controller=Controller(max_eras=2), threshold=0.6, seed=1).p.tolist() == [1]
+
+
+# ------------------------------------------------------------------ seeding
+def test_seeds_reproduce_and_sizes_are_independent_of_the_scan():
+    net = backward([2, 2, 2])
+    kw = {"tasks": "random", "n_sets": 2, "copies": 2, "controller": FAST}
+    a = empirical_capacity(net, seed=11, **kw)
+    b = empirical_capacity(net, seed=11, **kw)
+    for name in ("p", "n_trials", "successes", "probability", "low", "high"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.presentations, b.presentations)
+    # the draws for size p depend on (seed, p, set) only: a scan cut at p = 2 agrees on p = 1, 2
+    c = empirical_capacity(net, seed=11, p_max=2, **kw)
+    np.testing.assert_array_equal(c.successes, a.successes[:2])
+    np.testing.assert_array_equal(c.presentations, a.presentations[:2])
+    # a graph is converted with VTEAM devices: the same numbers
+    g = empirical_capacity(layered([2, 2, 2], orientation="backward"), seed=11, **kw)
+    np.testing.assert_array_equal(g.successes, a.successes)
+
+
+def test_symmetry_breakers_run_and_are_seeded():
+    net = backward([2, 4, 2])
+    kw = {"tasks": "association", "p_max": 1, "n_sets": 1, "copies": 2, "controller": FAST, "seed": 3}
+    a = empirical_capacity(net, x0=0.5, state_spread=0.1, prune_fraction=0.25, **kw)
+    b = empirical_capacity(net, x0=0.5, state_spread=0.1, prune_fraction=0.25, **kw)
+    assert a.p.tolist() == [1] and a.successes.tolist() == b.successes.tolist()
+    assert a.n_trials.tolist() == [2]
+
+
+# ------------------------------------------------------------------ result and validation
+def test_result_is_immutable_and_tabulates():
+    res = empirical_capacity(backward([2, 2]), tasks="association", p_max=1, n_sets=1, copies=1,
+                             controller=FAST, seed=0)
+    with pytest.raises(ValueError):
+        res.probability[0] = 0.0
+    with pytest.raises(AttributeError):
+        res.capacity = 7
+    t = res.table()
+    assert list(t.columns) == ["p", "n_trials", "successes", "probability", "low", "high", "presentations"]
+    assert len(t) == 1 and "capacity=1" in repr(res)
+
+
+def test_progress_bar(capsys):
+    empirical_capacity(backward([2, 2]), tasks="association", p_max=1, n_sets=1, copies=1, controller=FAST,
+                       seed=0, progress=True)
+    assert "capacity" in capsys.readouterr().err
+
+
+def one_pattern(p: int, rng: np.random.Generator):
+    """A sampler that ignores ``p`` (always one pattern): an invalid task generator."""
+    return association_set(2, 2, 1, seed=rng)
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"n_sets": 0}, "n_sets"), ({"copies": 0}, "copies"), ({"threshold": 0.0}, "threshold"),
+    ({"confidence": 1.0}, "confidence"), ({"tasks": "parity"}, "tasks"), ({"tasks": to_unreachable}, "p_max"),
+    ({"p_max": 0}, "p_max"), ({"density": 0.0}, "density"), ({"prune_fraction": 1.0}, "prune_fraction"),
+    ({"state_spread": 0.1}, "state_spread"), ({"state_spread": -1.0}, "state_spread"),
+    ({"controller": "fast"}, "controller"), ({"tasks": one_pattern, "p_max": 2}, "tasks"),
+])
+def test_bad_arguments_name_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        empirical_capacity(backward([2, 2]), **{"controller": FAST, "n_sets": 1, "copies": 1, **kwargs})
+
+
+def test_bad_network():
+    with pytest.raises(ValueError, match="network"):
+        empirical_capacity("2-4-2")
+    with pytest.raises(ValueError, match="outputs"):
+        empirical_capacity(backward([2, 1]))
+
+
+def test_association_set():
+    t = association_set(5, 3, 4, seed=2)
+    assert t.levels.shape == (4, 5) and np.all(t.levels.sum(axis=1) == 1.0)
+    assert len({tuple(r) for r in t.levels}) == 4 and t.n_outputs == 3
+    assert association_set(5, 3, 4, seed=2) == t
+    with pytest.raises(ValueError, match="p"):
+        association_set(2, 2, 3)
+
+
+# ------------------------------------------------------------------ configurations for controllability
+def test_controller_configurations_and_the_symmetric_gramian():
+    net = backward([2, 4, 2])
+    hw = build_hardware(net, x0=0.5, seed=0)
+    cfgs = controller_configurations(hw)
+    assert [c.label for c in cfgs].count("punish") == 4 and len(cfgs) == 7
+    task = classification([[1, 0], [1, 1]], [1, 0], 2)
+    assert [c.label for c in controller_configurations(hw, task)] == ["read", "punish", "read", "punish", "normalise"]
+    # interchangeable hidden nodes: the uniform net's Gramian is rank deficient and random states raise it
+    uniform = controllability(hw.circuit, cfgs, x=hw.x[0])
+    hw_r = build_hardware(net, x0="random", seed=0)
+    broken = controllability(hw_r.circuit, controller_configurations(hw_r), x=hw_r.x[0])
+    assert uniform.n_dynamic == 16 and uniform.rank < broken.rank
+    with pytest.raises(ValueError, match="task"):
+        controller_configurations(hw, classification([[1, 0, 1]], [0], 2))
+    with pytest.raises(ValueError, match="hardware"):
+        controller_configurations(net)
