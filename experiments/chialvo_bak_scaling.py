@@ -20,12 +20,11 @@ Writes ``results/chialvo_bak_scaling/summary.csv``, ``runs.csv`` and
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+import _common
 import numpy as np
 import pandas as pd
 
@@ -102,22 +101,13 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
+    print(f"  fitted exponent {res['summary']['exponent'].iloc[0]:.2f} (Bak & Chialvo 2001: ~1.4)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, few copies (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, df in res.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
-    figure(res, cfg).savefig(folder / "learning_time.png", dpi=110)
-    print(f"{NAME}: {time.perf_counter() - t0:.1f} s -> {folder}; fitted exponent "
-          f"{res['summary']['exponent'].iloc[0]:.2f} (Bak & Chialvo 2001: ~1.4)")
-    return 0
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="learning_time.png", report=report, quick_help="small sizes, few copies (for CI)")
 
 
 if __name__ == "__main__":

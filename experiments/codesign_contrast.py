@@ -38,15 +38,13 @@ Writes ``results/codesign_contrast/runs.csv`` (one row per copy),
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+import _common
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
 
 from memsim import VTEAM, Network, Variability, layered
 from memsim.analysis.symmetry import weighted_asymmetry
@@ -119,20 +117,12 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
     return {"runs": runs, "conductances": pd.DataFrame(cond_rows), "summary": summary}
 
 
-def _greater(a, b) -> tuple[float, float]:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if np.unique(np.concatenate([a, b])).size == 1:
-        return float(a.size * b.size / 2), 1.0
-    r = mannwhitneyu(a, b, alternative="greater")
-    return float(r.statistic), float(r.pvalue)
-
-
 def verdict(runs: pd.DataFrame, alpha: float) -> tuple[bool, str]:
     both = runs.loc[runs["condition"] == "pruning+variability", "weighted_asymmetry"]
     parts, ok = [], True
     for other in ("variability", "pruning", "plain"):
         o = runs.loc[runs["condition"] == other, "weighted_asymmetry"]
-        u, p = _greater(both, o)
+        u, p = _common.mann_whitney_greater(both, o)
         if other != "plain":
             ok &= p < alpha
         parts.append(f"vs {other}: {both.mean():.3f} vs {o.mean():.3f} (U = {u:.0f}, one-sided p = {p:.2g})")
@@ -164,25 +154,16 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a small net, a few copies (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, df in res.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
-    figure(res, cfg).savefig(folder / "contrast.png", dpi=110)
-    print(f"{NAME}: {time.perf_counter() - t0:.1f} s -> {folder}")
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["summary"].to_string(index=False))
     ok, text = verdict(res["runs"], cfg.alpha)
-    print(f"claim (pruning lets stochastic device resources create local contrast in the weights): "
-          f"{'SUPPORTED' if ok else 'NOT SUPPORTED'} by memsim's numbers (alpha {cfg.alpha}): {text}")
-    return 0
+    print(_common.claim_line("(pruning lets stochastic device resources create local contrast in the weights)",
+                             ok, f"(alpha {cfg.alpha}) {text}"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="contrast.png", report=report, quick_help="a small net, a few copies (for CI)")
 
 
 if __name__ == "__main__":

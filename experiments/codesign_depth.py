@@ -35,12 +35,11 @@ Writes ``results/codesign_depth/summary.csv`` (one row per depth),
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+import _common
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
@@ -166,25 +165,15 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="two small depths, few sets (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, df in res.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
-    figure(res, cfg).savefig(folder / "depth.png", dpi=110)
-    print(f"{NAME}: {time.perf_counter() - t0:.1f} s -> {folder}")
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["summary"].to_string(index=False))
     ok, text = verdict(res["summary"])
-    print(f"claim (depth lowers controllability and capacity at a fixed budget): "
-          f"{'SUPPORTED' if ok else 'NOT SUPPORTED'} by memsim's numbers: {text}")
-    return 0
+    print(_common.claim_line("(depth lowers controllability and capacity at a fixed budget)", ok, text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="depth.png", report=report, quick_help="two small depths, few sets (for CI)")
 
 
 if __name__ == "__main__":

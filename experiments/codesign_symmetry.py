@@ -14,10 +14,7 @@ For each of ``n_seeds`` seeds, three conditions:
   (:func:`memsim.analysis.symmetry.spread_states`, seeded).
 
 Each is scored by its normalised controllability rank (through every
-configuration the controller uses, :func:`memsim.analysis.controller_configurations`;
-runs whose Gramian is stiff, ``T |min Re eig A| > Config.stiff_limit``, where
-Van Loan's method in ``controllability`` loses its accuracy, are left out
-of the controllability test, none in the default settings)
+configuration the controller uses, :func:`memsim.analysis.controller_configurations`)
 and its mean number of learnable patterns
 (:func:`memsim.analysis.empirical_capacity`: random binary pattern sets on
 the 2 inputs, p <= 3, ``n_sets`` sets per p, one copy: the hardware of a
@@ -40,30 +37,25 @@ condition), ``tests.csv`` (one row per breaker and figure) and ``symmetry.png``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+import _common
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
 
 from memsim import VTEAM, Network, layered
 from memsim.analysis import (
     controllability,
     controller_configurations,
     empirical_capacity,
-    linearise,
 )
 from memsim.analysis.symmetry import node_orbits, prune_random, spread_states
 from memsim.learning import Controller, build_hardware
 
 NAME = "codesign_symmetry"
 CONDITIONS = ("uniform", "pruned", "spread")
-#: Stiffness index above which a Van Loan Gramian is not trusted (see codesign_networks.py).
-STIFF_LIMIT = 10.0
 FIGURES = ("ctrl_norm", "mean_learnable")
 
 
@@ -79,7 +71,6 @@ class Config:
     p_max: int | None = None  # default: every p (3 for two inputs)
     max_eras: int = 10
     alpha: float = 0.05
-    stiff_limit: float = STIFF_LIMIT  # trust Gramians up to this stiffness index (inf: all)
     seed: int = 41
 
 
@@ -91,27 +82,6 @@ def pruned_graph(layers, mask: np.ndarray):
     g = layered(list(layers), orientation="backward")
     g.remove_edges_from([(u, v) for u, v, i in g.edges(data="index") if mask[i]])
     return g
-
-
-def mann_whitney_greater(a, b) -> tuple[float, float]:
-    """One-sided Mann-Whitney U of ``a > b``: ``(U, p)``; p = 1 when every value is equal."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if np.unique(np.concatenate([a, b])).size == 1:
-        return float(a.size * b.size / 2), 1.0
-    res = mannwhitneyu(a, b, alternative="greater")
-    return float(res.statistic), float(res.pvalue)
-
-
-def stiffness(hw, configurations) -> float:
-    """``max_c T_c * max(0, -min Re eig A_c)``: above ~10 the Gramian of ``controllability`` is unreliable."""
-    dyn = hw.circuit.model != 0
-    out = 0.0
-    for c in configurations:
-        a, _ = linearise(hw.circuit, c, hw.x[0])
-        a = a[np.ix_(dyn, dyn)]
-        if np.any(a):
-            out = max(out, c.duration * max(0.0, -float(np.linalg.eigvals(a).real.min())))
-    return out
 
 
 def run(cfg: Config) -> dict[str, pd.DataFrame]:
@@ -138,7 +108,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
                                      controller=Controller(max_eras=cfg.max_eras), seed=seed)
             rows.append({"seed": seed, "condition": cond, "devices": net.n_edges, "orbits": len(node_orbits(graph)),
                          "ctrl_rank": ctrl.rank, "ctrl_norm": ctrl.normalised_rank,
-                         "stiffness": stiffness(hw, cfgs), "capacity": cap.capacity,
+                         "capacity": cap.capacity,
                          "mean_learnable": cap.mean_learnable,
                          **{f"P_{int(p)}": pr for p, pr in zip(cap.p, cap.probability)}})
         r = rows[-3:]
@@ -146,19 +116,13 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
                                              f"{x['mean_learnable']:.2f}" for x in r)
               + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
     runs = pd.DataFrame(rows)
-    stiff = runs["stiffness"] > cfg.stiff_limit
-    if stiff.any():
-        print(f"  {int(stiff.sum())} runs with a stiff Gramian (stiffness > {cfg.stiff_limit}) left out of the "
-              f"controllability test", flush=True)
     tests = []
     uni = runs[runs["condition"] == "uniform"]
     for cond in CONDITIONS[1:]:
         brk = runs[runs["condition"] == cond]
         for fig in FIGURES:
             a, b = brk, uni
-            if fig == "ctrl_norm":
-                a, b = brk[brk["stiffness"] <= cfg.stiff_limit], uni[uni["stiffness"] <= cfg.stiff_limit]
-            u_stat, p = mann_whitney_greater(a[fig], b[fig])
+            u_stat, p = _common.mann_whitney_greater(a[fig], b[fig])
             tests.append({"breaker": cond, "figure": fig, "broken_mean": a[fig].mean(),
                           "uniform_mean": b[fig].mean(), "U": u_stat, "p_value": p,
                           "significant": p < cfg.alpha, "n_broken": len(a), "n_uniform": len(b)})
@@ -196,26 +160,17 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a small net, three seeds (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, df in res.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
-    figure(res, cfg).savefig(folder / "symmetry.png", dpi=110)
-    print(f"{NAME}: {time.perf_counter() - t0:.1f} s -> {folder}")
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["runs"].groupby("condition", sort=False)[["ctrl_rank", "ctrl_norm", "capacity", "mean_learnable"]]
           .mean().to_string())
     for cond, ok, text in verdict(res["tests"], cfg.alpha):
-        print(f"claim (breaking the symmetry by {cond} raises controllability and average capacity): "
-              f"{'SUPPORTED' if ok else 'NOT SUPPORTED'} by memsim's numbers (alpha {cfg.alpha}): {text}")
-    return 0
+        print(_common.claim_line(f"(breaking the symmetry by {cond} raises controllability and average capacity)",
+                                 ok, f"(alpha {cfg.alpha}) {text}"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="symmetry.png", report=report, quick_help="a small net, two seeds (for CI)")
 
 
 if __name__ == "__main__":

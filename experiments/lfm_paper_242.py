@@ -21,13 +21,10 @@ presentation index, pattern and outcome) and ``power.png``.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
+import _common
 import pandas as pd
 
 from memsim import VTEAM, Network, layered
@@ -93,30 +90,22 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a few copies (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, df in res.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
-    figure(res, cfg).savefig(folder / "power.png", dpi=110)
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     p = res["presentations"]
     first = p[p["n"] <= 2]["read_power"].mean()
     lastp = p[p["n"] > 2 * (cfg.eras - 1)]
-    print(f"{NAME}: {cfg.copies} copies, {cfg.eras} eras, {time.perf_counter() - t0:.1f} s -> {folder}")
-    print(f"  mean read power: first era {first * 1e6:.3f} uW, last era {lastp['read_power'].mean() * 1e6:.3f} uW")
+    print(f"  {cfg.copies} copies, {cfg.eras} eras; mean read power: first era {first * 1e6:.3f} uW, "
+          f"last era {lastp['read_power'].mean() * 1e6:.3f} uW")
     for ok, g in p.groupby("ends_correct"):
         f = g[g["n"] <= 2]["read_power"].mean()
         la = g[g["n"] > 2 * (cfg.eras - 1)]["read_power"].mean()
         print(f"  {'ends correct' if ok else 'ends wrong  '} ({g['copy'].nunique()} copies): "
               f"{f * 1e6:.3f} -> {la * 1e6:.3f} uW")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="power.png", report=report, quick_help="a few copies (for CI)")
 
 
 if __name__ == "__main__":

@@ -24,18 +24,24 @@ Writes ``results/lfm_size/summary.csv`` (one row per size, variant) and
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import _common
 import numpy as np
 import pandas as pd
 
 from memsim import VTEAM, Network, Variability, layered
-from memsim.learning import Controller, Pulses, association, build_hardware, prune_edges, train
+from memsim.learning import (
+    Controller,
+    Pulses,
+    association,
+    build_hardware,
+    prune_edges,
+    train,
+)
 
 NAME = "lfm_size"
 VARIANTS = ("symmetric", "symmetric+pruned", "symmetric+spread", "random")
@@ -127,21 +133,13 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="two sizes, a few copies (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    res["summary"].to_csv(folder / "summary.csv", index=False)
-    figure(res, cfg).savefig(folder / "success_vs_size.png", dpi=110)
-    print(f"{NAME}: {time.perf_counter() - t0:.1f} s -> {folder}")
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["summary"][["layers", "variant", "learned", "runs", "success_rate"]].to_string(index=False))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="success_vs_size.png", report=report, quick_help="two sizes, a few copies (for CI)")
 
 
 if __name__ == "__main__":

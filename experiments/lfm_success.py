@@ -17,17 +17,15 @@ Writes ``results/lfm_success/summary.csv`` (one row per network and map),
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import _common
 import numpy as np
 import pandas as pd
 
 from memsim import VTEAM, Network, layered
+from memsim.analysis import wilson_interval
 from memsim.learning import Controller, Pulses, all_associations, build_hardware, train
 
 NAME = "lfm_success"
@@ -47,17 +45,6 @@ class Config:
 QUICK = Config(copies=6, networks=((2, 4, 2),), max_eras=30)
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a binomial proportion ``k / n``."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (mid - half, mid + half)
-
-
 def run(cfg: Config) -> dict[str, pd.DataFrame]:
     rows, runs = [], []
     for layers in cfg.networks:
@@ -67,7 +54,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
             out = train(hw, task, Controller(pulses=cfg.pulses, max_eras=cfg.max_eras), seed=cfg.seed)
             ptl = out.presentations_to_learn
             ok = out.learned
-            lo, hi = wilson(int(ok.sum()), cfg.copies)
+            lo, hi = wilson_interval(int(ok.sum()), cfg.copies)
             learned = ptl[ok]
             rows.append({
                 "layers": "-".join(map(str, layers)), "map": "".join(map(str, task.targets)),
@@ -113,23 +100,14 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     return fig
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a few copies, 2-4-2 only (for CI)")
-    ap.add_argument("--out", default="results", help="results folder")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else Config()
-    t0 = time.perf_counter()
-    res = run(cfg)
-    folder = Path(args.out) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, df in res.items():
-        df.to_csv(folder / f"{key}.csv", index=False)
-    figure(res, cfg).savefig(folder / "success.png", dpi=110)
-    print(f"{NAME}: {time.perf_counter() - t0:.1f} s -> {folder}")
+def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["summary"][["layers", "map", "learned", "copies", "presentations_mean", "presentations_median"]]
           .to_string(index=False))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _common.main(argv, doc=__doc__, name=NAME, full=Config(), quick=QUICK, run=run, figure=figure,
+                        figure_file="success.png", report=report, quick_help="a few copies, 2-4-2 only (for CI)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ def load(name: str):
     """Import ``experiments/<name>.py`` (not a package) as a module."""
     if name in sys.modules:
         return sys.modules[name]
+    if str(EXPERIMENTS) not in sys.path:
+        sys.path.insert(0, str(EXPERIMENTS))  # as when run as a script: `import _common` finds experiments/
     spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod  # dataclasses resolve their module through sys.modules
@@ -72,8 +74,6 @@ def test_symmetry_helpers():
     g = mod.pruned_graph((2, 4, 2), mask)
     assert g.number_of_edges() == 14
     assert sorted(i for _, _, i in g.edges(data="index")) == [i for i in range(16) if i not in (0, 5)]
-    assert mod.mann_whitney_greater([1, 1], [1, 1]) == (2.0, 1.0)
-    assert mod.mann_whitney_greater([5, 6, 7, 8], [1, 2, 3, 4])[1] < 0.05
 
 
 def test_networks_orientation_and_hidden_orbits():
@@ -97,3 +97,29 @@ def test_contrast_threshold_and_cv():
     assert mod.prune_threshold(VTEAM(), 0.0) == pytest.approx(1 / 1000.0)
     assert mod.coefficient_of_variation(np.array([1.0, 1.0])) == 0.0
     assert mod.coefficient_of_variation(np.array([0.0, 2.0])) == pytest.approx(1.0)
+
+
+def test_common_mann_whitney_and_claim_line():
+    common = load("_common")
+    assert common.mann_whitney_greater([1, 1], [1, 1]) == (2.0, 1.0)  # no evidence either way
+    # complete separation of 4 vs 4: U = 16, exact one-sided p = 1 / C(8, 4) = 1/70
+    u, p = common.mann_whitney_greater([5, 6, 7, 8], [1, 2, 3, 4])
+    assert u == 16.0 and p == pytest.approx(1 / 70, rel=1e-12)
+    assert common.mann_whitney_greater([1, 2, 3, 4], [5, 6, 7, 8])[1] > 0.5
+    assert common.claim_line("(x)", False, "y") == "claim (x): NOT SUPPORTED by memsim's numbers: y"
+
+
+def test_common_main_writes_tables_before_the_figure(tmp_path):
+    common = load("_common")
+
+    def bad_figure(res, cfg):
+        raise RuntimeError("plotting failed")
+
+    with pytest.raises(RuntimeError, match="plotting"):
+        common.main(["--out", str(tmp_path)], doc="t", name="demo", full=1, quick=0,
+                    run=lambda cfg: {"table": pd.DataFrame({"cfg": [cfg]})}, figure=bad_figure,
+                    figure_file="f.png", report=print)
+    assert pd.read_csv(tmp_path / "demo" / "table.csv")["cfg"].tolist() == [1]  # no result lost
+    with pytest.raises(SystemExit):
+        common.main(["--bogus"], doc="t", name="demo", full=1, quick=0, run=None, figure=None,
+                    figure_file="f.png", report=print)

@@ -20,8 +20,8 @@ pulses for each pattern). The control Gramian accumulated over them is::
 
     W = sum_c  integral_0^{T_c} exp(A_c s) B_c B_c^T exp(A_c^T s) ds,
 
-with ``T_c`` the configuration's duration (Van Loan's block-exponential
-method). ``rank W`` is the number of independent directions in which the
+with ``T_c`` the configuration's duration (Van Loan's block exponential on
+a short step, then interval doubling, accurate for stiff dynamics too). ``rank W`` is the number of independent directions in which the
 terminals can push the device states at first order; ``rank W / M`` the
 *normalised controllability*. A network is **not controllable** when
 ``rank W < M``: some combinations of device states (e.g. the difference
@@ -38,6 +38,7 @@ the governing-equation view of Caravelli, Traversa & Di Ventra (2017).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -179,19 +180,43 @@ def linearise(
     return a_mat, b_mat
 
 
-def _gramian(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """``integral_0^t exp(A s) B B^T exp(A^T s) ds`` by Van Loan's method."""
+def _van_loan(a: np.ndarray, q: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(exp(A h), integral_0^h exp(A s) Q exp(A^T s) ds)`` from one block exponential (Van Loan 1978)."""
     n = a.shape[0]
-    if not np.any(a):
-        return t * (b @ b.T)
     blk = np.zeros((2 * n, 2 * n))
     blk[:n, :n] = -a
-    blk[:n, n:] = b @ b.T
+    blk[:n, n:] = q
     blk[n:, n:] = a.T
-    e = sla.expm(blk * t)
-    phi22 = e[n:, n:]
-    phi12 = e[:n, n:]
-    w = phi22.T @ phi12
+    e = sla.expm(blk * h)
+    phi = e[n:, n:].T
+    w = phi @ e[:n, n:]
+    return phi, 0.5 * (w + w.T)
+
+
+def _gramian(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """``integral_0^t exp(A s) B B^T exp(A^T s) ds``: Van Loan on a short step, then doubling.
+
+    Van Loan's block exponential over the whole horizon contains
+    ``exp(-A t)``; for stiff dynamics (``t |lambda| >> 1``, e.g. a device
+    that switches within a small part of the pulse) the Gramian is then the
+    difference of numbers ``~exp(2 t |lambda|)`` times larger than itself
+    and comes out as rounding noise. Instead the block exponential is taken
+    over ``h = t / 2^k`` with ``h ||A||_1 <= 1`` and the interval doubled
+    ``k`` times::
+
+        W(2h) = W(h) + exp(A h) W(h) exp(A h)^T,   exp(2 A h) = exp(A h)^2,
+
+    a sum of positive semi-definite terms with no cancellation.
+    """
+    q = b @ b.T
+    if not np.any(a):
+        return t * q
+    norm = float(np.abs(a).sum(axis=0).max()) * t
+    k = max(0, math.ceil(math.log2(norm))) if norm > 1 else 0
+    phi, w = _van_loan(a, q, t / 2**k)
+    for _ in range(k):
+        w = w + phi @ w @ phi.T
+        phi = phi @ phi
     return 0.5 * (w + w.T)
 
 

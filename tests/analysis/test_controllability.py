@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from memsim import LinearIonDrift, Network, Segment, layered
-from memsim.analysis.controllability import controllability, linearise, terminal_map
+from memsim.analysis.controllability import _gramian, controllability, linearise, terminal_map
 from memsim.devices import functions as fn
 from memsim.solve.nodal import solve_nodal
 
@@ -102,3 +102,41 @@ def test_bad_input():
     r.add_resistor("a", "b", 1.0)
     with pytest.raises(ValueError, match="dynamic"):
         controllability(r, [Segment(1.0, drive={"a": 1.0}, ground=["b"])])
+
+
+# ------------------------------------------------------------------ the Gramian integral
+@pytest.mark.parametrize("t", [1e-3, 1.0, 50.0, 2000.0])
+def test_gramian_of_diagonal_dynamics_matches_the_closed_form(t):
+    # A = diag(a): W_ij = (B B^T)_ij (exp((a_i + a_j) t) - 1) / (a_i + a_j), exactly. t |a| reaches
+    # 2e5 (stiff): Van Loan over the whole interval would return rounding noise there (e^{2e5}).
+    # 1e-9 relative: a few ulps per doubling step (<= 20 steps) and the Pade error of expm (~1e-15).
+    a = np.array([-100.0, -3.0, -0.5, 0.0, 0.2 / max(t, 1.0)])
+    b = np.random.default_rng(0).standard_normal((5, 3))
+    s = a[:, None] + a[None, :]
+    safe = np.where(s == 0, 1.0, s)
+    ref = (b @ b.T) * np.where(s == 0, t, np.expm1(s * t) / safe)
+    got = _gramian(np.diag(a), b, t)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+
+
+def test_gramian_of_stiff_coupled_dynamics_matches_quadrature():
+    # non-normal, coupled, stiff (eigenvalues -1e4, -30, -1, 0 over t = 0.05: t |lambda| = 500);
+    # reference: scipy.integrate.quad_vec of exp(A s) B B^T exp(A^T s), with its error bound
+    from scipy.integrate import quad_vec
+    from scipy.linalg import expm
+
+    rng = np.random.default_rng(1)
+    v = np.eye(4) + 0.3 * rng.standard_normal((4, 4))
+    a = v @ np.diag([-1e4, -30.0, -1.0, 0.0]) @ np.linalg.inv(v)
+    b = rng.standard_normal((4, 2))
+    t = 0.05
+
+    def integrand(s):
+        e = expm(a * s)
+        return e @ b @ b.T @ e.T
+
+    ref, err = quad_vec(integrand, 0.0, t, epsabs=1e-14, epsrel=1e-11, points=[1e-4, 1e-3])
+    got = _gramian(a, b, t)
+    assert err < 1e-9 * np.abs(ref).max()
+    np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-9 * np.abs(ref).max())
+    assert np.all(np.linalg.eigvalsh(got) > -1e-12 * np.abs(ref).max())  # a Gramian is PSD

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2] / "experiments"
 
 
 def _load(name: str):
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # as when run as a script: `import _common` finds experiments/
     spec = importlib.util.spec_from_file_location(f"experiments_{name}", ROOT / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
