@@ -23,14 +23,17 @@ the device count ``4 h + (L - 1) h^2`` is closest to ``budget``. For each:
 Verdict: the claim is supported when both the normalised controllability
 (random states) and the mean number of learnable patterns fall with depth
 (Spearman rank correlation with depth < 0) and the deepest net is below the
-shallowest on both.
+shallowest on both, each significantly (one-sided, p < ``alpha``): the
+controllability draws by Mann-Whitney U, the capacity by Fisher's exact
+test on the copies that learned, pooled over p (``scipy.stats.fisher_exact``).
 
 Run::
 
     python experiments/codesign_depth.py [--quick] [--out results]
 
 Writes ``results/codesign_depth/summary.csv`` (one row per depth),
-``capacity.csv`` (one row per depth and p) and ``depth.png``.
+``capacity.csv`` (one row per depth and p), ``controllability.csv`` (one row per
+depth and random-state draw) and ``depth.png``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from dataclasses import dataclass
 import _common
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy.stats import fisher_exact, spearmanr
 
 from memsim import VTEAM, Network, layered
 from memsim.analysis import (
@@ -62,10 +65,11 @@ class Config:
 
     budget: int = 48  # devices
     depths: tuple[int, ...] = (1, 2, 3, 4)  # hidden layers
-    n_sets: int = 12  # pattern sets per p
+    n_sets: int = 24  # pattern sets per p
     copies: int = 2  # seeds per set
     max_eras: int = 12
-    ctrl_draws: int = 3  # random-state draws for the controllability mean
+    ctrl_draws: int = 6  # random-state draws for the controllability mean
+    alpha: float = 0.05
     seed: int = 21
 
 
@@ -87,13 +91,15 @@ def _ctrl(net: Network, x0, seed: int):
 
 
 def run(cfg: Config) -> dict[str, pd.DataFrame]:
-    rows, curves = [], []
+    rows, curves, draws = [], [], []
     for depth in cfg.depths:
         t0 = time.perf_counter()
         sizes = layers_for(depth, cfg.budget)
         net = Network.from_graph(layered(sizes, orientation="backward"), VTEAM())
         uni, hw_u = _ctrl(net, 0.5, cfg.seed)
         rnd = [_ctrl(net, "random", cfg.seed + d)[0] for d in range(cfg.ctrl_draws)]
+        draws += [{"depth": depth, "draw": d, "ctrl_rank": c.rank, "ctrl_norm": c.normalised_rank}
+                  for d, c in enumerate(rnd)]
         sc = structural_capacity(hw_u.circuit, x=hw_u.x[0])
         cap = empirical_capacity(net, tasks="random", n_sets=cfg.n_sets, copies=cfg.copies,
                                  controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed)
@@ -106,6 +112,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
             "ctrl_rank_random": float(np.mean([c.rank for c in rnd])),
             "ctrl_norm_random": float(np.mean([c.normalised_rank for c in rnd])),
             "io_rank_uniform": sc.io_rank, "capacity": cap.capacity, "mean_learnable": cap.mean_learnable,
+            "learned": int(cap.successes.sum()), "trials": int(cap.n_trials.sum()),
             **{f"P_{int(p)}": pr for p, pr in zip(cap.p, cap.probability)},
         })
         r = rows[-1]
@@ -113,23 +120,30 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
               f"{uni.rank}/{uni.n_dynamic}, random {r['ctrl_rank_random']:.1f}/{uni.n_dynamic}; capacity "
               f"{cap.capacity}, mean learnable {cap.mean_learnable:.2f}, P = {np.round(cap.probability, 2).tolist()} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    return {"summary": pd.DataFrame(rows), "capacity": pd.concat(curves, ignore_index=True)}
+    return {"summary": pd.DataFrame(rows), "capacity": pd.concat(curves, ignore_index=True),
+            "controllability": pd.DataFrame(draws)}
 
 
-def verdict(summary: pd.DataFrame) -> tuple[bool, str]:
+def verdict(res: dict[str, pd.DataFrame], alpha: float) -> tuple[bool, str]:
     """Does the table support the claim? (see the module docstring)"""
-    s = summary.sort_values("depth")
+    s = res["summary"].sort_values("depth")
     if len(s) < 2:
         return False, "fewer than two depths: no trend"
     rho_c = spearmanr(s["depth"], s["ctrl_norm_random"]).statistic if s["ctrl_norm_random"].nunique() > 1 else 0.0
     rho_m = spearmanr(s["depth"], s["mean_learnable"]).statistic if s["mean_learnable"].nunique() > 1 else 0.0
     first, last = s.iloc[0], s.iloc[-1]
+    d = res["controllability"]
+    _, p_c = _common.mann_whitney_greater(d.loc[d["depth"] == first["depth"], "ctrl_norm"],
+                                          d.loc[d["depth"] == last["depth"], "ctrl_norm"])
+    table = [[first["learned"], first["trials"] - first["learned"]], [last["learned"], last["trials"] - last["learned"]]]
+    p_m = float(fisher_exact(table, alternative="greater").pvalue)
     ok = (rho_c < 0 and rho_m < 0 and last["ctrl_norm_random"] < first["ctrl_norm_random"]
-          and last["mean_learnable"] < first["mean_learnable"])
+          and last["mean_learnable"] < first["mean_learnable"] and p_c < alpha and p_m < alpha)
     text = (f"normalised controllability (random states) {first['ctrl_norm_random']:.3f} -> "
-            f"{last['ctrl_norm_random']:.3f} (Spearman rho {rho_c:+.2f}); mean learnable patterns "
-            f"{first['mean_learnable']:.2f} -> {last['mean_learnable']:.2f} (rho {rho_m:+.2f}), depth "
-            f"{int(first['depth'])} -> {int(last['depth'])}")
+            f"{last['ctrl_norm_random']:.3f} (Spearman rho {rho_c:+.2f}; Mann-Whitney p = {p_c:.2g}); mean learnable "
+            f"patterns {first['mean_learnable']:.2f} -> {last['mean_learnable']:.2f} (rho {rho_m:+.2f}; learned "
+            f"{int(first['learned'])}/{int(first['trials'])} vs {int(last['learned'])}/{int(last['trials'])}, "
+            f"Fisher p = {p_m:.2g}), depth {int(first['depth'])} -> {int(last['depth'])}, alpha {alpha}")
     return bool(ok), text
 
 
@@ -167,7 +181,7 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
 
 def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["summary"].to_string(index=False))
-    ok, text = verdict(res["summary"])
+    ok, text = verdict(res, cfg.alpha)
     print(_common.claim_line("(depth lowers controllability and capacity at a fixed budget)", ok, text))
 
 

@@ -10,8 +10,8 @@ random states) raises the controllability of every network.
 
 Networks, all with 3 inputs and 3 outputs and VTEAM devices oriented for the
 controller (a positive input drive puts a negative voltage on every device
-that carries current; see :func:`oriented`): crossbar 3x3, layered 3-3-3 and
-3-6-3, and random geometric graphs (:func:`memsim.random_geometric`,
+that carries current; see :func:`oriented`): crossbars 3x3 and 3x6 (the
+last three bit lines floating), layered 3-3-3 and 3-6-3, and random geometric graphs (:func:`memsim.random_geometric`,
 nanowire-like: nodes in the unit square joined within ``radius``; inputs on
 the left, outputs on the right edge) of 12 and 18 nodes, ``rg_draws`` draws
 each. For each network:
@@ -79,11 +79,11 @@ class Config:
     """Experiment settings."""
 
     terminals: int = 3  # inputs = outputs
-    crossbars: tuple[int, ...] = (3,)  # crossbar sizes (terminals x n), n >= terminals uses the first `terminals` columns
+    crossbars: tuple[int, ...] = (3, 6)  # crossbar sizes (terminals x n), n >= terminals uses the first `terminals` columns
     layered_hidden: tuple[int, ...] = (3, 6)
     rg_nodes: tuple[int, ...] = (12, 18)
     rg_radius: float = 0.42
-    rg_draws: int = 2
+    rg_draws: int = 3
     n_sets: int = 4  # association sets per p
     copies: int = 3
     max_eras: int = 10
@@ -143,7 +143,10 @@ def networks(cfg: Config) -> list[tuple[str, str, nx.DiGraph]]:
     t = cfg.terminals
     out = []
     for n in cfg.crossbars:
-        out.append(("crossbar", f"crossbar {t}x{n}", oriented(crossbar(t, n))))
+        g = crossbar(t, n)
+        for j in range(t, n):  # bit lines beyond the first t float: bulk nodes
+            g.nodes[("col", j)]["role"] = "bulk"
+        out.append(("crossbar", f"crossbar {t}x{n}", oriented(g)))
     for h in cfg.layered_hidden:
         out.append(("layered", f"layered {t}-{h}-{t}", layered([t, h, t], orientation="backward")))
     for n in cfg.rg_nodes:

@@ -296,18 +296,12 @@ def _cmd_export_spice(args: argparse.Namespace) -> int:
 
 
 def _controller_configurations(net, seed: int):
-    """The read, punish and normalise configurations the controller uses, per pattern."""
-    from memsim.learning import Pulses, association, build_hardware, normalise_segment, punish_segment, read_segment
+    """Hardware at random states and every configuration the controller may apply to it."""
+    from memsim.analysis import controller_configurations
+    from memsim.learning import build_hardware
 
     hw = build_hardware(net, n_copies=1, x0="random", seed=seed)
-    n_in, n_out = len(net.inputs), len(net.outputs)
-    task = association([i % n_out for i in range(n_in)], n_outputs=n_out)
-    pulses = Pulses()
-    cfgs = [normalise_segment(hw, pulses)]
-    for pat in task.patterns:
-        cfgs.append(read_segment(hw, pat, pulses))
-        cfgs += [punish_segment(hw, pat, w, pulses) for w in range(n_out) if w != pat.target]
-    return hw, cfgs
+    return hw, controller_configurations(hw)
 
 
 def _cmd_controllability(args: argparse.Namespace) -> int:
@@ -319,7 +313,7 @@ def _cmd_controllability(args: argparse.Namespace) -> int:
     hw, cfgs = _controller_configurations(net, args.seed)
     c = controllability(hw.circuit, cfgs, x=hw.x[0])
     print(f"memsim controllability: {net!r}; {len(cfgs)} controller configurations "
-          f"(read, punish per wrong output, normalise) at random states (seed {args.seed})")
+          f"(read and punish per one-input pattern, normalise) at random states (seed {args.seed})")
     print(f"  rank {c.rank} of {c.n_dynamic} devices (normalised {c.normalised_rank:.3f}); "
           f"terminal-to-device-voltage map rank {c.voltage_map_rank}")
     print(f"  smallest non-zero singular values: {', '.join(f'{v:.3g}' for v in c.smallest_nonzero)}; "
@@ -336,7 +330,8 @@ def _cmd_controllability(args: argparse.Namespace) -> int:
 
 
 def _cmd_capacity(args: argparse.Namespace) -> int:
-    from memsim.analysis import structural_capacity
+    from memsim.analysis import empirical_capacity, structural_capacity
+    from memsim.learning import Controller
 
     net = _network(args, orientation="backward")
     if not net.outputs:
@@ -349,6 +344,24 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         sc = structural_capacity(net, x=states)
         print(f"  structural, {label}: input-output response rank {sc.io_rank} of {sc.io_entries}; "
               f"full terminal response rank {sc.jacobian_rank} of {sc.independent_entries}")
+    if not args.empirical:
+        return 0
+    if len(net.outputs) < 2:
+        raise UsageError("--empirical needs a network with at least 2 outputs")
+    t0 = time.perf_counter()
+    res = empirical_capacity(net, tasks=args.tasks, p_max=args.p_max, n_sets=args.n_sets, copies=args.copies,
+                             controller=Controller(max_eras=args.max_eras), threshold=args.threshold,
+                             seed=args.seed, progress=not args.no_progress)
+    print(f"  empirical ({args.tasks} pattern sets, {args.n_sets} sets x {args.copies} copies per p, random "
+          f"initial states, seed {args.seed}, {time.perf_counter() - t0:.1f} s): capacity {res.capacity} "
+          f"(largest p with P(learned) >= {args.threshold:g}), mean learnable patterns {res.mean_learnable:.2f}"
+          + (f", stopped early at p = {int(res.p[-1])} of {res.p_limit}" if res.stopped_early else ""))
+    for row in res.table().itertuples():
+        print(f"    p = {row.p}: P(learned) = {row.probability:.2f} [{row.low:.2f}, {row.high:.2f}] "
+              f"({row.successes}/{row.n_trials})")
+    if args.csv:
+        res.table().to_csv(args.csv, index=False)
+        print(f"  table written to {args.csv}")
     return 0
 
 
@@ -473,11 +486,24 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--out", default=None, help="write the spectrum figure to this file")
     co.set_defaults(func=_cmd_controllability)
 
-    ca = sub.add_parser("capacity", help="structural capacity of a network",
+    ca = sub.add_parser("capacity", help="structural (and empirical) capacity of a network",
                         description="Rank of the terminal-response Jacobian (input-output block and full) at "
-                                    "uniform and at random device states.",
-                        epilog="example: memsim capacity --layers 2,8,2", formatter_class=fmt)
+                                    "uniform and at random device states; with --empirical, train the "
+                                    "learning-from-mistakes controller on random pattern sets of growing size p "
+                                    "and report P(learned | p) with Wilson intervals.",
+                        epilog="example: memsim capacity --layers 2,4,2 --empirical --n-sets 8 --csv cap.csv",
+                        formatter_class=fmt)
     _network_options(ca, "vteam")
+    ca.add_argument("--empirical", action="store_true", help="also measure the empirical capacity by training")
+    ca.add_argument("--tasks", choices=("random", "association"), default="random",
+                    help="pattern sets: random binary patterns, or one input per pattern")
+    ca.add_argument("--p-max", type=_count("--p-max"), default=None, help="largest p (default: all distinct patterns)")
+    ca.add_argument("--n-sets", type=_count("--n-sets"), default=16, help="random pattern sets per p")
+    ca.add_argument("--copies", type=_count("--copies"), default=2, help="hardware copies (seeds) per set")
+    ca.add_argument("--max-eras", type=_count("--max-eras"), default=20, help="era cap of the controller per set")
+    ca.add_argument("--threshold", type=_positive("--threshold"), default=0.5, help="P(learned | p) a size needs")
+    ca.add_argument("--csv", default=None, help="write the P(learned | p) table to this CSV file")
+    ca.add_argument("--no-progress", action="store_true", help="no progress bar")
     ca.set_defaults(func=_cmd_capacity)
 
     sw = sub.add_parser("sweep", help="run a sweep declared in a TOML file (resumable)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import nullcontext as _nullcontext
 
 import pytest
 
@@ -176,6 +177,27 @@ def test_analysis_and_export_commands(tmp_path, capsys):
     cir = tmp_path / "n.cir"
     assert main(["export-spice", "--duration", "0.01", "--dt", "0.001", "--out", str(cir)]) == 0
     assert ".tran" in cir.read_text()
+
+
+def test_empirical_capacity_command(tmp_path, capsys):
+    csv = tmp_path / "cap.csv"
+    # 2-2 layer: every one-input association is learnable (see tests/analysis/test_capacity_empirical.py)
+    assert main(["capacity", "--layers", "2,2", "--empirical", "--tasks", "association", "--n-sets", "2",
+                 "--copies", "1", "--max-eras", "10", "--csv", str(csv), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "empirical (association pattern sets" in out and "capacity 2" in out
+    assert "p = 2: P(learned) = 1.00" in out
+    import pandas as pd
+
+    assert pd.read_csv(csv)["probability"].tolist() == [1.0, 1.0]
+    for bad, field in ((["--threshold", "2"], "threshold"), (["--n-sets", "0"], "--n-sets")):
+        with pytest.raises(SystemExit) if field.startswith("--") else _nullcontext():
+            code = main(["capacity", "--layers", "2,2", "--empirical", "--no-progress", *bad])
+            assert code == 2
+        err = capsys.readouterr().err
+        assert field in err and "Traceback" not in err
+    assert main(["capacity", "--layers", "2,1", "--empirical"]) == 2
+    assert "2 outputs" in capsys.readouterr().err
 
 
 def test_simulate_reads_a_network_file(tmp_path, capsys):

@@ -30,7 +30,7 @@ def load(name: str):
 
 
 OUTPUTS = {
-    "codesign_depth": ("summary.csv", "capacity.csv", "depth.png"),
+    "codesign_depth": ("summary.csv", "capacity.csv", "controllability.csv", "depth.png"),
     "codesign_size": ("summary.csv", "capacity.csv", "size.png"),
     "codesign_symmetry": ("runs.csv", "tests.csv", "symmetry.png"),
     "codesign_contrast": ("runs.csv", "conductances.csv", "summary.csv", "contrast.png"),
