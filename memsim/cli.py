@@ -229,7 +229,7 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
         import matplotlib
 
         matplotlib.use("Agg")
-        from memsim.learning.figures import training_figure
+        from memsim.plotting import training_figure
 
         fig = training_figure(out, pulses.read_duration, title=f"{task.name}, layers {layers}")
         fig.savefig(args.out, dpi=110)

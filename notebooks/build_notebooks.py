@@ -68,7 +68,7 @@ LEARNING = [
         "import matplotlib.pyplot as plt\n"
         "from memsim import VTEAM, Network, association, build_hardware, layered, train\n"
         "from memsim.learning import Pulses\n"
-        "from memsim.learning.figures import training_figure\n"
+        "from memsim.plotting import training_figure\n"
         "from memsim.plotting import plot_network\n"
         "QUICK = os.environ.get('MEMSIM_QUICK') == '1'\n"
         "K = 10 if QUICK else 50"

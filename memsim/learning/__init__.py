@@ -8,8 +8,7 @@
 - :mod:`~memsim.learning.pruning`: threshold pruning (a hardware rule) and
   structural pruning before training;
 - :mod:`~memsim.learning.lfm`: the controller (state, pure step, training loop);
-- :mod:`~memsim.learning.chialvo_bak`: the abstract Chialvo–Bak network;
-- :mod:`~memsim.learning.figures`: learning-curve and power figures (matplotlib, lazy).
+- :mod:`~memsim.learning.chialvo_bak`: the abstract Chialvo–Bak network.
 """
 
 from memsim.learning.chialvo_bak import ChialvoBak, ChialvoBakResult, train_chialvo_bak
