@@ -126,6 +126,11 @@ def verdict(runs: pd.DataFrame, alpha: float) -> tuple[bool, str]:
         if other != "plain":
             ok &= p < alpha
         parts.append(f"vs {other}: {both.mean():.3f} vs {o.mean():.3f} (U = {u:.0f}, one-sided p = {p:.2g})")
+    sel = {c: runs[runs["condition"] == c] for c in ("pruning+variability", "variability")}
+    parts.append("among the devices that survive pruning, CV {:.3f} vs {:.3f} without pruning; learned {:.0%} vs "
+                 "{:.0%}".format(sel["pruning+variability"]["cv_surviving"].mean(),
+                                 sel["variability"]["cv_surviving"].mean(),
+                                 sel["pruning+variability"]["learned"].mean(), sel["variability"]["learned"].mean()))
     return bool(ok), "weighted asymmetry with pruning+variability " + "; ".join(parts)
 
 
