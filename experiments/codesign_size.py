@@ -18,11 +18,11 @@ far more on the set than on the seed (in the first runs, copies sharing a
 set nearly always agreed), so independent sets buy more than copies, and
 uniform hardware is deterministic anyway. Both variants see the same sets.
 
-Scaled down to stay under ~10 minutes on 2 cores: the empirical capacity
-of nets above ``capacity_max_devices`` (4-16-4 and 8-32-8) is not measured
-(one training presentation of 8-32-8 with a punishment costs ~1 s, and a
-capacity scan needs thousands), only their controllability and structural
-capacity; ``n_sets`` and ``max_eras`` are small.
+Cost: one training presentation of 8-32-8 with a punishment costs ~0.5-1 s
+on one core, so nets above ``large_devices`` (4-16-4 and 8-32-8) get only
+``n_sets_large`` sets per p, and ``max_eras`` is small; the full run takes
+~30-40 minutes on 2 cores (set ``capacity_max_devices`` to 64 for a
+~10-minute run without the two large nets' empirical capacity).
 
 "Performance" for (a) is the normalised controllability rank (every size)
 and the mean number of learnable patterns (sizes with a capacity
@@ -72,9 +72,11 @@ class Config:
     """Experiment settings."""
 
     sizes: tuple[tuple[int, ...], ...] = ((2, 2, 2), (2, 4, 2), (2, 8, 2), (4, 8, 4), (4, 16, 4), (8, 32, 8))
-    capacity_max_devices: int = 64  # empirical capacity only up to this many devices
+    capacity_max_devices: int = 512  # empirical capacity only up to this many devices
     p_max: int = 4
     n_sets: int = 12  # pattern sets per p, one copy each
+    large_devices: int = 64  # nets with more devices than this get n_sets_large sets per p
+    n_sets_large: int = 6
     max_eras: int = 10
     seed: int = 31
 
@@ -98,7 +100,8 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
                    "io_rank": sc.io_rank, "io_entries": sc.io_entries, "capacity": np.nan,
                    "mean_learnable": np.nan}
             if net.n_edges <= cfg.capacity_max_devices:
-                cap = empirical_capacity(net, tasks="random", x0=x0, p_max=cfg.p_max, n_sets=cfg.n_sets, copies=1,
+                n_sets = cfg.n_sets if net.n_edges <= cfg.large_devices else cfg.n_sets_large
+                cap = empirical_capacity(net, tasks="random", x0=x0, p_max=cfg.p_max, n_sets=n_sets, copies=1,
                                          controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed)
                 row.update(capacity=cap.capacity, mean_learnable=cap.mean_learnable)
                 row.update({f"P_{int(p)}": pr for p, pr in zip(cap.p, cap.probability)})

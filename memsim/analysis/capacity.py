@@ -58,7 +58,7 @@ from memsim.learning.inhibition import (
     punish_segment,
     read_segment,
 )
-from memsim.learning.lfm import Controller, train
+from memsim.learning.lfm import Controller, _readonly, train
 from memsim.learning.pruning import prune_edges
 from memsim.learning.tasks import Pattern, Task, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
@@ -283,12 +283,6 @@ def association_set(n_inputs: int, n_outputs: int, p: int, *, seed: Seed = None)
     levels[np.arange(p), inputs] = 1.0
     targets = rng.integers(0, n_out, size=p)
     return classification(levels, targets, n_out, name=f"association-{p}")
-
-
-def _readonly(a) -> np.ndarray:
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)
