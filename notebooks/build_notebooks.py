@@ -149,10 +149,36 @@ CODESIGN = [
         "assert (wide[True] > wide[False]).all(), wide\n"
         "wide"
     ),
+    new_markdown_cell(
+        "## Empirical capacity\n\n"
+        "`empirical_capacity` trains the learning-from-mistakes controller on random pattern sets of\n"
+        "growing size p and estimates P(learned | p) with Wilson intervals; the capacity is the largest p\n"
+        "learned with probability >= 1/2, and the mean number of learnable patterns is the sum of the\n"
+        "probabilities. Here the 2-4-2 net of VTEAM devices at uniform states (x = 0.5) against random\n"
+        "states (each set on its own seed). `experiments/codesign_*.py` run the full studies."
+    ),
+    new_code_cell(
+        "from memsim import VTEAM\n"
+        "from memsim.analysis import empirical_capacity\n"
+        "from memsim.learning import Controller\n"
+        "from memsim.plotting import plot_capacity_curve\n"
+        "\n"
+        "net = Network.from_graph(layered([2, 4, 2], orientation='backward'), VTEAM())\n"
+        "kw = dict(tasks='random', n_sets=3 if QUICK else 16, copies=1, controller=Controller(max_eras=5 if QUICK else 12), seed=7)\n"
+        "caps = {'uniform states': empirical_capacity(net, x0=0.5, **kw),\n"
+        "        'random states': empirical_capacity(net, x0='random', **kw)}\n"
+        "fig, ax = plt.subplots(figsize=(5, 3.5), layout='constrained')\n"
+        "for label, res in caps.items():\n"
+        "    plot_capacity_curve(res.p, res.probability, res.low, res.high, ax=ax, label=f'{label}: mean {res.mean_learnable:.2f}')\n"
+        "ax.legend();\n"
+        "caps['random states'].table()"
+    ),
 ]
 
 
 def write(name: str, cells) -> None:
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"  # stable ids: rebuilding changes only what changed
     nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, HERE / name)
 
