@@ -11,9 +11,10 @@ around the operating point ``(x0, u_c)``::
 Both are computed from the nodal solution: the device voltages are linear in
 the driven voltages, ``v_edge = S_c(x) u`` (``S_c``, M x D_c, the *terminal to
 device-voltage map*), and each device rate depends on its own voltage and
-current, so ``B_c = diag(df_e/dv_e + g_e df_e/di_e) S_c``; ``A_c`` is taken by
-central differences of ``f_c`` in ``x`` (it includes the coupling through the
-network: changing one conductance redistributes every voltage).
+current, so ``B_c = diag(df_e/dv_e + g_e df_e/di_e) S_c``; ``A_c`` includes
+the coupling through the network (changing one conductance redistributes
+every voltage), assembled in closed form from one factorisation of the
+floating-node Laplacian (see :func:`linearise`).
 
 The controller may use several configurations (read, punish and normalise
 pulses for each pattern). The control Gramian accumulated over them is::
@@ -41,13 +42,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.linalg as sla
 
 from memsim.circuit.network import CompiledNetwork, Network
 from memsim.devices import functions as fn
-from memsim.solve.nodal import solve_nodal
+from memsim.solve.nodal import find_islands, laplacian, solve_nodal
 from memsim.solve.protocol import Segment, compile_protocol
 
 __all__ = ["Controllability", "controllability", "terminal_map", "linearise"]
@@ -131,21 +133,54 @@ def _rates(net: CompiledNetwork, x: np.ndarray, seg, u: np.ndarray) -> np.ndarra
     return np.where(net.model == 0, 0.0, r)
 
 
+def _transfer(net: CompiledNetwork, g: np.ndarray, driven: np.ndarray) -> np.ndarray:
+    """``R = B_F^T L_FF^{-1} B_F`` (M x M): edge-voltage response to a current injected across each edge.
+
+    ``F`` are the floating nodes joined to a driven node or a leak; edges
+    touching an island get zero rows and columns (no current can flow there).
+    """
+    n = net.n_nodes
+    island = find_islands(n, net.edge_u, net.edge_v, g != 0, driven, net.leak)
+    is_driven = np.zeros(n, dtype=bool)
+    is_driven[driven] = True
+    free = np.flatnonzero(~is_driven & ~island)
+    r = np.zeros((net.n_edges, net.n_edges))
+    if free.size:
+        b_f = net.incidence[free].toarray()
+        l_ff = laplacian(net, g)[free][:, free].toarray()
+        r = b_f.T @ np.linalg.solve(l_ff, b_f)
+        touches = island[net.edge_u] | island[net.edge_v]
+        r[touches] = 0.0
+        r[:, touches] = 0.0
+    return r
+
+
 def linearise(
     network: Network | CompiledNetwork,
     configuration: Segment,
     x=None,
     *,
     rel_step: float = 1e-6,
+    method: Literal["analytic", "difference"] = "analytic",
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(A_c, B_c)`` of the dynamics linearised at ``x`` under one configuration.
 
     ``B_c`` uses the exact linear map :func:`terminal_map` and central
-    differences of each device's rate in its own voltage and current;
-    ``A_c`` central differences of the whole network's rates in ``x``
-    (step ``rel_step`` on the unit state scale, shrunk near the bounds).
-    Configuration voltages that are functions of time are evaluated at the
-    segment start.
+    differences of each device's rate ``f_e(x_e, v_e, i_e)`` in its own
+    state, voltage and current (step ``rel_step``, on the unit state scale
+    shrunk near the bounds). ``A_c`` couples the devices through the
+    network. With ``method="analytic"`` (default) it is assembled from one
+    factorisation: Kirchhoff's current law at the floating nodes,
+    ``B_F diag(g) dv = 0``, perturbed in ``g`` gives
+    ``d(dv) = -R (dg * dv)`` with ``R = B_F^T L_FF^{-1} B_F``, so::
+
+        A = diag(f_x + f_i g' v) - diag(f_v + g f_i) R diag(g' v),
+
+    ``g' = dg/dx``; ``method="difference"`` takes central differences of
+    the whole network's rates in each state instead (one nodal solve per
+    device and side: the reference the tests compare the analytic form
+    with). Configuration voltages that are functions of time are evaluated
+    at the segment start.
 
     Examples
     --------
@@ -155,28 +190,41 @@ def linearise(
     >>> b.shape
     (1, 2)
     """
+    if method not in ("analytic", "difference"):
+        raise ValueError(f"method must be 'analytic' or 'difference', got {method!r}")
     net = _compiled(network)
     x = _check_x(net, x)
     (seg,) = compile_protocol(net, [configuration])
     u = seg.voltages(np.array([0.0]), 1)[0, 0]
     s_map = terminal_map(net, configuration, x)
-    g = fn.conductance(net.model, net.params, x)
+    m, p = net.model, net.params
+    g = fn.conductance(m, p, x)
     v = s_map @ u
     i = g * v
     dv = rel_step * np.maximum(1.0, np.abs(v))
     di = dv * np.maximum(g, 1e-300)
-    m, p = net.model, net.params
     drdv = (fn.rate(m, p, x, v + dv, i) - fn.rate(m, p, x, v - dv, i)) / (2 * dv)
     drdi = (fn.rate(m, p, x, v, i + di) - fn.rate(m, p, x, v, i - di)) / (2 * di)
     b_mat = (drdv + g * drdi)[:, None] * s_map
-    b_mat[net.model == 0] = 0.0
-    a_mat = np.zeros((net.n_edges, net.n_edges))
-    for e in np.flatnonzero(net.model != 0):
-        h = min(rel_step, max(x[e], 1 - x[e], rel_step)) if 0 < x[e] < 1 else rel_step
-        lo, hi = x.copy(), x.copy()
-        lo[e] = max(0.0, x[e] - h)
-        hi[e] = min(1.0, x[e] + h)
-        a_mat[:, e] = (_rates(net, hi, seg, u) - _rates(net, lo, seg, u)) / (hi[e] - lo[e])
+    dyn = m != 0
+    b_mat[~dyn] = 0.0
+    # state steps: rel_step, shrunk (one-sided) at the bounds of [0, 1]
+    lo = np.maximum(0.0, x - rel_step)
+    hi = np.minimum(1.0, x + rel_step)
+    if method == "difference":
+        a_mat = np.zeros((net.n_edges, net.n_edges))
+        for e in np.flatnonzero(dyn):
+            xl, xh = x.copy(), x.copy()
+            xl[e], xh[e] = lo[e], hi[e]
+            a_mat[:, e] = (_rates(net, xh, seg, u) - _rates(net, xl, seg, u)) / (hi[e] - lo[e])
+        return a_mat, b_mat
+    dgdx = (fn.conductance(m, p, hi) - fn.conductance(m, p, lo)) / (hi - lo)
+    drdx = (fn.rate(m, p, hi, v, i) - fn.rate(m, p, lo, v, i)) / (hi - lo)
+    r = _transfer(net, g, seg.driven)
+    a_mat = -((drdv + g * drdi)[:, None] * r) * (dgdx * v)[None, :]
+    a_mat[np.diag_indices_from(a_mat)] += drdx + drdi * dgdx * v
+    a_mat[~dyn] = 0.0
+    a_mat[:, ~dyn] = 0.0
     return a_mat, b_mat
 
 
@@ -207,7 +255,20 @@ def _gramian(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
         W(2h) = W(h) + exp(A h) W(h) exp(A h)^T,   exp(2 A h) = exp(A h)^2,
 
     a sum of positive semi-definite terms with no cancellation.
+
+    Devices whose rows of ``A`` and ``B`` are zero (e.g. below their
+    switching threshold in this configuration) never move from the
+    operating point, so their rows and columns of ``W`` are zero and the
+    integral is taken on the others only (exact, and the block exponential
+    shrinks accordingly).
     """
+    n = a.shape[0]
+    active = np.flatnonzero(np.any(a != 0, axis=1) | np.any(b != 0, axis=1))
+    if active.size < n:
+        w = np.zeros((n, n))
+        if active.size:
+            w[np.ix_(active, active)] = _gramian(a[np.ix_(active, active)], b[active], t)
+        return w
     q = b @ b.T
     if not np.any(a):
         return t * q

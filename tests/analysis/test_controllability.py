@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -140,3 +141,71 @@ def test_gramian_of_stiff_coupled_dynamics_matches_quadrature():
     assert err < 1e-9 * np.abs(ref).max()
     np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-9 * np.abs(ref).max())
     assert np.all(np.linalg.eigvalsh(got) > -1e-12 * np.abs(ref).max())  # a Gramian is PSD
+
+
+# ------------------------------------------------------------------ analytic network Jacobian
+def _mixed_network(seed: int):
+    """A random graph of mixed devices and resistors with floating nodes and an isolated island."""
+    from memsim import VTEAM, CaravelliTraversaDiVentra, Resistor
+
+    rng = np.random.default_rng(seed)
+    g = nx.gnm_random_graph(9, 18, seed=seed)
+    net = Network()
+    for n in g.nodes:
+        net.add_node(n, "input" if n < 2 else ("output" if n < 4 else "bulk"))
+    devices = [LinearIonDrift(window="joglekar"), VTEAM(), CaravelliTraversaDiVentra()]
+    for u, v in g.edges:
+        if rng.random() < 0.2:
+            net.add_resistor(u, v, float(rng.uniform(100, 1e4)))
+        else:
+            net.add_edge(u, v, device=devices[int(rng.integers(3))], x0=float(rng.uniform(0.1, 0.9)))
+    net.add_edge("isle-a", "isle-b", device=VTEAM(), x0=0.3)  # a floating island: no current, no coupling
+    del Resistor
+    return net
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("leak", [0.0, 1e-4])
+def test_analytic_jacobian_matches_central_differences(seed, leak):
+    # reference: central differences of the whole network's rates (one nodal solve per device and
+    # side). Their truncation error is O(h^2 f''') with h = 1e-6 and rounding ~1e-16 |f| / h ~ 1e-10
+    # of the rate scale; both forms share the device-level partials, so they agree to ~1e-8 relative.
+    net = _mixed_network(seed).compile(leak=leak)
+    ins, outs = [net.node_names[i] for i in net.inputs], [net.node_names[i] for i in net.outputs]
+    coupling = 0.0
+    for cfg in (Segment(1e-3, drive={ins[0]: 0.8}, ground=[ins[1], *outs]),
+                Segment(1e-3, drive={ins[0]: -1.2, ins[1]: -1.2}, ground=outs[:1])):
+        x = np.random.default_rng(seed + 10).uniform(0.05, 0.95, net.n_edges)
+        a_an, b_an = linearise(net, cfg, x)
+        a_fd, b_fd = linearise(net, cfg, x, method="difference")
+        np.testing.assert_array_equal(b_an, b_fd)
+        # row by row: device rates differ by 1e6 between VTEAM above threshold and the others
+        row = np.abs(a_fd).max(axis=1, keepdims=True)
+        assert np.all(np.abs(a_an - a_fd) <= 1e-7 * row + 1e-300)
+        off = np.abs(a_fd - np.diag(np.diag(a_fd))) / np.where(row > 0, row, 1.0)
+        coupling = max(coupling, off.max())
+    assert coupling > 1e-3  # the network coupling (off-diagonal terms) is exercised
+
+
+def test_linearise_rejects_an_unknown_method():
+    net = net_232()
+    with pytest.raises(ValueError, match="method"):
+        linearise(net, configs(net)[0], method="exact")
+
+
+def test_gramian_drops_devices_that_cannot_move_exactly():
+    # device 1 has zero rows in A and B (below threshold): it stays at the operating point, so
+    # W's row and column 1 are zero although A couples it into device 0 (column 1 of A). Reference:
+    # the full block exponential over the short horizon (t ||A|| < 1, no cancellation issue).
+    from memsim.analysis.controllability import _van_loan
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 4))
+    a[1] = 0.0
+    b = rng.standard_normal((4, 2))
+    b[1] = 0.0
+    t = 0.1
+    got = _gramian(a, b, t)
+    _, ref = _van_loan(a, b @ b.T, t)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
+    assert np.all(got[1] == 0.0) and np.all(got[:, 1] == 0.0)
