@@ -5,7 +5,7 @@ settings), ``run(cfg) -> {name: DataFrame}``, ``figure(res, cfg)`` and a
 ``report(res, cfg)`` that prints its summary and verdicts; :func:`main`
 ties them together so every script has the same command line::
 
-    python experiments/<name>.py [--quick] [--out results]
+    python experiments/<name>.py [--quick] [--out results] [--workers N]
 
 and writes ``<out>/<name>/<table>.csv`` for every table (before drawing the
 figure, so a plotting failure loses no result) and the figure.
@@ -14,6 +14,7 @@ figure, so a plotting failure loses no result) and the figure.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -40,8 +41,15 @@ def main(
     ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
     ap.add_argument("--quick", action="store_true", help=quick_help)
     ap.add_argument("--out", default="results", help="results folder (default: results)")
+    if hasattr(full, "workers"):
+        ap.add_argument("--workers", type=int, default=1,
+                        help="processes that train pattern sets in parallel (default 1; same numbers for any value)")
     args = ap.parse_args(argv)
     cfg = quick if args.quick else full
+    if hasattr(full, "workers"):
+        if args.workers < 1:
+            ap.error(f"--workers must be >= 1, got {args.workers}")
+        cfg = dataclasses.replace(cfg, workers=args.workers)
     t0 = time.perf_counter()
     res = run(cfg)
     folder = Path(args.out) / name

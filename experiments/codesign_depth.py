@@ -71,6 +71,7 @@ class Config:
     ctrl_draws: int = 6  # random-state draws for the controllability mean
     alpha: float = 0.05
     seed: int = 21
+    workers: int = 1  # processes training pattern sets in parallel (same numbers for any value)
 
 
 QUICK = Config(budget=12, depths=(1, 2), n_sets=1, copies=2, max_eras=4, ctrl_draws=1)
@@ -102,7 +103,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
                   for d, c in enumerate(rnd)]
         sc = structural_capacity(hw_u.circuit, x=hw_u.x[0])
         cap = empirical_capacity(net, tasks="random", n_sets=cfg.n_sets, copies=cfg.copies,
-                                 controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed)
+                                 controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed, workers=cfg.workers)
         tab = cap.table()
         tab.insert(0, "depth", depth)
         curves.append(tab)

@@ -89,6 +89,7 @@ class Config:
     max_eras: int = 10
     alpha: float = 0.05
     seed: int = 61
+    workers: int = 1  # processes training pattern sets in parallel (same numbers for any value)
 
 
 QUICK = Config(terminals=2, crossbars=(2,), layered_hidden=(2,), rg_nodes=(8,), rg_radius=0.6, rg_draws=1, n_sets=1,
@@ -172,7 +173,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
         n_bulk = sum(len(o) for o in hidden)
         dd = distance_decay(omega_correlations(net), net)
         cap = empirical_capacity(net, tasks="association", n_sets=cfg.n_sets, copies=cfg.copies,
-                                 controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed)
+                                 controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed, workers=cfg.workers)
         tab = cap.table()
         tab.insert(0, "network", name)
         curves.append(tab)

@@ -79,6 +79,7 @@ class Config:
     n_sets_large: int = 6
     max_eras: int = 10
     seed: int = 31
+    workers: int = 1  # processes training pattern sets in parallel (same numbers for any value)
 
 
 QUICK = Config(sizes=((2, 2, 2), (2, 4, 2)), capacity_max_devices=8, p_max=2, n_sets=2, max_eras=4)
@@ -102,7 +103,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
             if net.n_edges <= cfg.capacity_max_devices:
                 n_sets = cfg.n_sets if net.n_edges <= cfg.large_devices else cfg.n_sets_large
                 cap = empirical_capacity(net, tasks="random", x0=x0, p_max=cfg.p_max, n_sets=n_sets, copies=1,
-                                         controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed)
+                                         controller=Controller(max_eras=cfg.max_eras), seed=cfg.seed, workers=cfg.workers)
                 row.update(capacity=cap.capacity, mean_learnable=cap.mean_learnable)
                 row.update({f"P_{int(p)}": pr for p, pr in zip(cap.p, cap.probability)})
                 tab = cap.table()

@@ -72,6 +72,7 @@ class Config:
     max_eras: int = 10
     alpha: float = 0.05
     seed: int = 41
+    workers: int = 1  # processes training pattern sets in parallel (same numbers for any value)
 
 
 QUICK = Config(layers=(2, 2, 2), n_seeds=2, prune_k=2, n_sets=1, p_max=2, max_eras=3)
@@ -105,7 +106,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
             cfgs = controller_configurations(hw)
             ctrl = controllability(hw.circuit, cfgs, x=hw.x[0])
             cap = empirical_capacity(net, tasks="random", x0=x0, p_max=cfg.p_max, n_sets=cfg.n_sets, copies=1,
-                                     controller=Controller(max_eras=cfg.max_eras), seed=seed)
+                                     controller=Controller(max_eras=cfg.max_eras), seed=seed, workers=cfg.workers)
             rows.append({"seed": seed, "condition": cond, "devices": net.n_edges, "orbits": len(node_orbits(graph)),
                          "ctrl_rank": ctrl.rank, "ctrl_norm": ctrl.normalised_rank,
                          "capacity": cap.capacity,

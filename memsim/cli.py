@@ -351,7 +351,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     res = empirical_capacity(net, tasks=args.tasks, p_max=args.p_max, n_sets=args.n_sets, copies=args.copies,
                              controller=Controller(max_eras=args.max_eras), threshold=args.threshold,
-                             seed=args.seed, progress=not args.no_progress)
+                             seed=args.seed, progress=not args.no_progress, workers=args.workers)
     print(f"  empirical ({args.tasks} pattern sets, {args.n_sets} sets x {args.copies} copies per p, random "
           f"initial states, seed {args.seed}, {time.perf_counter() - t0:.1f} s): capacity {res.capacity} "
           f"(largest p with P(learned) >= {args.threshold:g}), mean learnable patterns {res.mean_learnable:.2f}"
@@ -502,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--copies", type=_count("--copies"), default=2, help="hardware copies (seeds) per set")
     ca.add_argument("--max-eras", type=_count("--max-eras"), default=20, help="era cap of the controller per set")
     ca.add_argument("--threshold", type=_positive("--threshold"), default=0.5, help="P(learned | p) a size needs")
+    ca.add_argument("--workers", type=_count("--workers"), default=1,
+                    help="processes training pattern sets in parallel (same numbers for any value)")
     ca.add_argument("--csv", default=None, help="write the P(learned | p) table to this CSV file")
     ca.add_argument("--no-progress", action="store_true", help="no progress bar")
     ca.set_defaults(func=_cmd_capacity)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -63,6 +64,7 @@ from memsim.learning.pruning import prune_edges
 from memsim.learning.tasks import Pattern, Task, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
 from memsim.solve.protocol import Segment
+from memsim.sweep.runner import process_pool
 
 __all__ = [
     "StructuralCapacity",
@@ -344,14 +346,45 @@ class CapacityResult:
                 f"stopped_early={self.stopped_early})")
 
 
-def _sampler(tasks, density: float, n_in: int, n_out: int) -> tuple[TaskSampler, int | None]:
+def _natural_limit(tasks, n_in: int) -> int | None:
+    """Number of distinct patterns of a built-in task kind (None for a callable)."""
     if callable(tasks):
-        return tasks, None
+        return None
     if tasks == "random":
-        return (lambda p, rng: random_patterns(n_in, n_out, p, density=density, seed=rng)), 2**n_in - 1
+        return 2**n_in - 1
     if tasks == "association":
-        return (lambda p, rng: association_set(n_in, n_out, p, seed=rng)), n_in
+        return n_in
     raise ValueError(f"tasks must be 'random', 'association' or a callable (p, rng) -> Task, got {tasks!r}")
+
+
+def _draw_task(tasks, density: float, n_in: int, n_out: int, p: int, rng: np.random.Generator) -> Task:
+    if tasks == "random":
+        task = random_patterns(n_in, n_out, p, density=density, seed=rng)
+    elif tasks == "association":
+        task = association_set(n_in, n_out, p, seed=rng)
+    else:
+        task = tasks(p, rng)
+    if not isinstance(task, Task) or len(task) != p:
+        raise ValueError(f"tasks must produce a Task of {p} patterns, got {task!r}")
+    return task
+
+
+def _train_set(net: Network, p: int, j: int, base: int, opts: dict) -> tuple[int, list[float]]:
+    """Train ``copies`` fresh copies on pattern set ``j`` of size ``p``: (copies learned, presentations)."""
+    task_ss, hw_ss, train_ss = np.random.SeedSequence([base, p, j]).spawn(3)
+    task = _draw_task(opts["tasks"], opts["density"], len(net.inputs), len(net.outputs), p,
+                      np.random.default_rng(task_ss))
+    hw_rng = np.random.default_rng(hw_ss)
+    copies, xs = opts["copies"], opts["x0"]
+    if opts["state_spread"] > 0:
+        xs = spread_states(np.broadcast_to(np.asarray(xs, dtype=float), (copies, net.n_edges)),
+                           opts["state_spread"], seed=hw_rng)
+    hw = build_hardware(net, n_copies=copies, x0=xs, variability=opts["variability"],
+                        source_resistance=opts["source_resistance"], prune_below=opts["prune_below"], seed=hw_rng)
+    if opts["prune_fraction"] > 0:
+        hw = prune_edges(hw, fraction=opts["prune_fraction"], seed=hw_rng)
+    out = train(hw, task, opts["controller"], seed=int(np.random.default_rng(train_ss).integers(2**62)))
+    return int(out.learned.sum()), out.presentations_to_learn[out.learned].tolist()
 
 
 def empirical_capacity(
@@ -375,6 +408,7 @@ def empirical_capacity(
     device: Device | None = None,
     seed: Seed = None,
     progress: bool = False,
+    workers: int = 1,
 ) -> CapacityResult:
     """Empirical capacity: how many random patterns the controller teaches the hardware.
 
@@ -472,6 +506,11 @@ def empirical_capacity(
         which other sizes were tested.
     progress : bool
         Show a tqdm progress bar over pattern sets.
+    workers : int
+        Processes that train the sets of one size in parallel
+        (:func:`memsim.sweep.runner.process_pool`); the result does not
+        depend on it. A callable ``tasks`` must then be picklable (defined
+        at module level).
 
     Returns
     -------
@@ -511,7 +550,7 @@ def empirical_capacity(
         raise ValueError(f"state_spread must be a finite number >= 0, got {state_spread!r}")
     if state_spread > 0 and isinstance(x0, str):
         raise ValueError("state_spread needs a numeric x0 (a number or an array), got x0='random'")
-    sampler, natural = _sampler(tasks, density, n_in, n_out)
+    natural = _natural_limit(tasks, n_in)
     if p_max is None:
         if natural is None:
             raise ValueError("p_max is required when tasks is a callable")
@@ -520,8 +559,16 @@ def empirical_capacity(
         p_limit = _int_at_least("p_max", p_max, 1)
         if natural is not None:
             p_limit = min(p_limit, natural)
+    workers = _int_at_least("workers", workers, 1)
+    if workers > 1 and callable(tasks):
+        try:
+            pickle.dumps(tasks)
+        except Exception as exc:
+            raise ValueError(f"tasks must be picklable (defined at module level) when workers > 1: {exc}") from None
+    opts = {"tasks": tasks, "density": density, "copies": copies, "x0": x0, "state_spread": state_spread,
+            "variability": variability, "source_resistance": source_resistance, "prune_below": prune_below,
+            "prune_fraction": prune_fraction, "controller": controller}
     base = int(np.random.default_rng(seed).integers(2**62))
-    m = net.n_edges
     ps, trials, succ, pres = [], [], [], []
     stopped = False
     bar = None
@@ -529,36 +576,25 @@ def empirical_capacity(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=p_limit * n_sets, unit="set", desc="capacity")
-    for p in range(1, p_limit + 1):
-        k, ptl = 0, []
-        for j in range(n_sets):
-            task_ss, hw_ss, train_ss = np.random.SeedSequence([base, p, j]).spawn(3)
-            task = sampler(p, np.random.default_rng(task_ss))
-            if not isinstance(task, Task) or len(task) != p:
-                raise ValueError(f"tasks must produce a Task of {p} patterns, got {task!r}")
-            hw_rng = np.random.default_rng(hw_ss)
-            xs = x0
-            if state_spread > 0:
-                xs = spread_states(np.broadcast_to(np.asarray(x0, dtype=float), (copies, m)), state_spread,
-                                   seed=hw_rng)
-            hw = build_hardware(net, n_copies=copies, x0=xs, variability=variability,
-                                source_resistance=source_resistance, prune_below=prune_below, seed=hw_rng)
-            if prune_fraction > 0:
-                hw = prune_edges(hw, fraction=prune_fraction, seed=hw_rng)
-            out = train(hw, task, controller, seed=int(np.random.default_rng(train_ss).integers(2**62)))
-            k += int(out.learned.sum())
-            ptl.extend(out.presentations_to_learn[out.learned].tolist())
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
-        ps.append(p)
-        trials.append(n_sets * copies)
-        succ.append(k)
-        pres.append(float(np.mean(ptl)) if ptl else float("nan"))
-        _, hi = wilson_interval(k, n_sets * copies, confidence)
-        if early_stop and hi < threshold:
-            stopped = p < p_limit
-            break
+    with process_pool(workers) as pool:
+        for p in range(1, p_limit + 1):
+            k, ptl = 0, []
+            futures = [pool.submit(_train_set, net, p, j, base, opts) for j in range(n_sets)]
+            for j, fut in enumerate(futures):  # in set order: the same numbers whatever the completion order
+                learned, presentations = fut.result()
+                k += learned
+                ptl.extend(presentations)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
+            ps.append(p)
+            trials.append(n_sets * copies)
+            succ.append(k)
+            pres.append(float(np.mean(ptl)) if ptl else float("nan"))
+            _, hi = wilson_interval(k, n_sets * copies, confidence)
+            if early_stop and hi < threshold:
+                stopped = p < p_limit
+                break
     if bar is not None:
         bar.total = bar.n
         bar.refresh()

@@ -117,6 +117,33 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def process_pool(workers: int, start_method: str | None = None) -> cf.Executor:
+    """An executor of ``workers`` processes (``workers=1``: calls run at once, in this process).
+
+    Processes start by ``forkserver`` where available (``spawn`` elsewhere;
+    forking a process that runs numba or tqdm threads is unsafe), and the
+    server imports memsim once for all workers. Use it as a context manager.
+
+    Examples
+    --------
+    >>> with process_pool(1) as pool:
+    ...     pool.submit(pow, 2, 10).result()
+    1024
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    if workers == 1:
+        return _InlineExecutor()
+    method = start_method or _start_method()
+    if method not in multiprocessing.get_all_start_methods():
+        raise ValueError(f"start_method must be one of {multiprocessing.get_all_start_methods()}, got {method!r}")
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # the server imports memsim once; each worker forks from it instead of importing it again
+        ctx.set_forkserver_preload(["__main__", "memsim.sweep.runner"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
 def _executor(function: Callable, workers: int | None, scheduler: Any, start_method: str | None):
     """(executor, number submitted ahead, dask client to close or None)."""
     if scheduler is not None:
@@ -140,23 +167,15 @@ def _executor(function: Callable, workers: int | None, scheduler: Any, start_met
     n = default_workers() if workers is None else workers
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    if n == 1:
-        return _InlineExecutor(), 1, None
-    try:
-        pickle.dumps(function)
-    except Exception as exc:
-        raise ValueError(
-            f"function {function_ref(function)} cannot be sent to worker processes ({type(exc).__name__}: {exc}); "
-            "define it at module level or use workers=1"
-        ) from None
-    method = start_method or _start_method()
-    if method not in multiprocessing.get_all_start_methods():
-        raise ValueError(f"start_method must be one of {multiprocessing.get_all_start_methods()}, got {method!r}")
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # the server imports memsim once; each worker forks from it instead of importing it again
-        ctx.set_forkserver_preload(["__main__", "memsim.sweep.runner"])
-    return cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx), 2 * n, None
+    if n > 1:
+        try:
+            pickle.dumps(function)
+        except Exception as exc:
+            raise ValueError(
+                f"function {function_ref(function)} cannot be sent to worker processes ({type(exc).__name__}: {exc}); "
+                "define it at module level or use workers=1"
+            ) from None
+    return process_pool(n, start_method), (2 * n if n > 1 else 1), None
 
 
 def _plan(function_id: str, space: Space, defaults: Mapping[str, Any]) -> list[tuple[str, dict]]:

@@ -215,3 +215,19 @@ def test_controller_configurations_and_the_symmetric_gramian():
         controller_configurations(hw, classification([[1, 0, 1]], [0], 2))
     with pytest.raises(ValueError, match="hardware"):
         controller_configurations(net)
+
+
+def test_workers_do_not_change_the_numbers():
+    # the draws of set j at size p depend on (seed, p, j) only and results are gathered in set order
+    net = backward([2, 2, 2])
+    kw = {"tasks": "random", "n_sets": 3, "copies": 2, "controller": FAST, "seed": 4}
+    one = empirical_capacity(net, **kw)
+    two = empirical_capacity(net, workers=2, **kw)
+    for name in ("p", "successes", "probability", "low", "high"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    np.testing.assert_array_equal(one.presentations, two.presentations)
+    with pytest.raises(ValueError, match="workers"):
+        empirical_capacity(net, workers=0, **kw)
+    with pytest.raises(ValueError, match="picklable"):
+        empirical_capacity(net, tasks=lambda p, rng: association_set(2, 2, p, seed=rng), p_max=1, workers=2,
+                           n_sets=1, controller=FAST)
