@@ -205,6 +205,8 @@ def plot_capacity_curve(p, probability, low=None, high=None, ax=None, label: str
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> ax = plot_capacity_curve([1, 2, 3], [1.0, 0.7, 0.2], [0.9, 0.5, 0.1], [1.0, 0.85, 0.35])
+    >>> ax.figure.canvas.draw(); [t.get_text() for t in ax.get_xticklabels()][1:4]
+    ['1', '2', '3']
     """
     ax = _axes(ax)
     p = np.asarray(p)
@@ -212,6 +214,9 @@ def plot_capacity_curve(p, probability, low=None, high=None, ax=None, label: str
     if low is not None and high is not None:
         ax.fill_between(p, low, high, color=line.get_color(), alpha=0.2, lw=0)
     ax.axhline(threshold, color="0.5", ls=":", lw=1)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("patterns p")
     ax.set_ylabel("P(learned)")
     ax.set_ylim(-0.02, 1.02)
