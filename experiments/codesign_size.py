@@ -33,7 +33,9 @@ exponential (``log y`` linear in ``M``) and power law (``log y`` linear in
 with size (Spearman rho < 0) and the exponential fit has R^2 >= 0.8 and beats
 the power law; (b) is split: (b1) the symmetry-broken net has a larger
 controllability rank at every size; (b2) its mean capacity is at least as
-large at every measured size.
+large at every measured size and, pooled over sizes and p, it learns
+significantly more of the (same) pattern sets (one-sided Fisher exact test,
+``scipy.stats.fisher_exact``, p < ``alpha``).
 
 Run::
 
@@ -52,7 +54,7 @@ from dataclasses import dataclass
 import _common
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy.stats import fisher_exact, spearmanr
 
 from memsim import VTEAM, Network, layered
 from memsim.analysis import (
@@ -77,6 +79,7 @@ class Config:
     n_sets: int = 12  # pattern sets per p, one copy each
     large_devices: int = 64  # nets with more devices than this get n_sets_large sets per p
     n_sets_large: int = 6
+    alpha: float = 0.05
     max_eras: int = 10
     seed: int = 31
     workers: int = 1  # processes training pattern sets in parallel (same numbers for any value)
@@ -137,8 +140,9 @@ def _rho(x, y) -> float:
     return float(spearmanr(x, y).statistic) if len(set(y)) > 1 and len(set(x)) > 1 else 0.0
 
 
-def verdict(summary: pd.DataFrame) -> list[tuple[str, bool, str]]:
+def verdict(res: dict[str, pd.DataFrame], alpha: float = 0.05) -> list[tuple[str, bool, str]]:
     """Verdicts on claims (a) and (b) (see the module docstring)."""
+    summary, curves = res["summary"], res["capacity"]
     out = []
     u = summary[summary["variant"] == "uniform"].sort_values("devices")
     b = summary[summary["variant"] == "broken"].sort_values("devices")
@@ -146,12 +150,16 @@ def verdict(summary: pd.DataFrame) -> list[tuple[str, bool, str]]:
     m, y = u["devices"].to_numpy(float), u["ctrl_norm"].to_numpy(float)
     slope, r2 = _loglinear(m, y)
     exponent, r2_pow = _loglinear(np.log(m), y)
+    mm, ym = um["devices"].to_numpy(float), um["mean_learnable"].to_numpy(float)
+    _, r2_m = _loglinear(mm, ym)
+    _, r2_m_pow = _loglinear(np.log(mm), ym)
     rho_c, rho_m = _rho(u["devices"], u["ctrl_norm"]), _rho(um["devices"], um["mean_learnable"])
     ok_a = rho_c < 0 and rho_m < 0 and np.isfinite(r2) and r2 >= 0.8 and r2 > r2_pow
     text = (f"uniform nets: normalised controllability {y[0]:.3f} -> {y[-1]:.3f} over {int(m[0])} -> {int(m[-1])} "
             f"devices (rho {rho_c:+.2f}); exponential fit {slope:.4f}/device R^2 {r2:.2f}, power law "
             f"M^{exponent:.2f} R^2 {r2_pow:.2f}; mean learnable patterns {um['mean_learnable'].round(2).tolist()} "
-            f"over {um['layers'].tolist()} (rho {rho_m:+.2f})")
+            f"over {um['layers'].tolist()} (rho {rho_m:+.2f}; exponential R^2 {r2_m:.2f}, power law R^2 "
+            f"{r2_m_pow:.2f})")
     out.append(("(a) without tailoring, performance falls exponentially with size", bool(ok_a), text))
     both = u.merge(b, on="layers", suffixes=("_u", "_b"))
     higher_c = both["ctrl_rank_b"] > both["ctrl_rank_u"]
@@ -160,10 +168,20 @@ def verdict(summary: pd.DataFrame) -> list[tuple[str, bool, str]]:
     out.append(("(b1) breaking the symmetry raises controllability", bool(higher_c.all()), text))
     meas = both[np.isfinite(both["mean_learnable_u"]) & np.isfinite(both["mean_learnable_b"])]
     higher_m = meas["mean_learnable_b"] >= meas["mean_learnable_u"]
+    pooled = curves.groupby("variant")[["successes", "n_trials"]].sum() if len(curves) else None
+    p_val = 1.0
+    if pooled is not None and {"uniform", "broken"} <= set(pooled.index):
+        k_b, n_b = pooled.loc["broken"]
+        k_u, n_u = pooled.loc["uniform"]
+        p_val = float(fisher_exact([[k_b, n_b - k_b], [k_u, n_u - k_u]], alternative="greater").pvalue)
+        pooled_text = f"; sets learned, pooled over sizes and p: {k_b}/{n_b} vs {k_u}/{n_u}, Fisher p = {p_val:.2g}"
+    else:
+        pooled_text = ""
     text = (f"mean learnable patterns broken >= uniform at {int(higher_m.sum())}/{len(meas)} measured sizes "
             f"(broken {meas['mean_learnable_b'].round(2).tolist()} vs uniform "
-            f"{meas['mean_learnable_u'].round(2).tolist()}, same pattern sets)")
-    out.append(("(b2) breaking the symmetry raises average capacity", bool(len(meas) and higher_m.all()), text))
+            f"{meas['mean_learnable_u'].round(2).tolist()}, same pattern sets){pooled_text}, alpha {alpha}")
+    out.append(("(b2) breaking the symmetry raises average capacity",
+                bool(len(meas) and higher_m.all() and p_val < alpha), text))
     return out
 
 
@@ -196,7 +214,7 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
 def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     cols = ["layers", "devices", "variant", "ctrl_rank", "ctrl_norm", "io_rank", "capacity", "mean_learnable"]
     print(res["summary"][cols].to_string(index=False))
-    for claim, ok, text in verdict(res["summary"]):
+    for claim, ok, text in verdict(res, cfg.alpha):
         print(_common.claim_line(claim, ok, text))
 
 
