@@ -10,14 +10,14 @@ random states) raises the controllability of every network.
 
 Networks, all with 3 inputs and 3 outputs and VTEAM devices oriented for the
 controller (a positive input drive puts a negative voltage on every device
-that carries current; see :func:`oriented`): crossbars 3x3 and 3x6 (the
+that carries current; see :func:`memsim.orient_by_potential`): crossbars 3x3 and 3x6 (the
 last three bit lines floating), layered 3-3-3 and 3-6-3, and random geometric graphs (:func:`memsim.random_geometric`,
 nanowire-like: nodes in the unit square joined within ``radius``; inputs on
 the left, outputs on the right edge) of 12 and 18 nodes, ``rg_draws`` draws
 each. For each network:
 
 - symmetry: node orbits (:func:`memsim.analysis.node_orbits`), with the
-  roles as given and with every terminal pinned (:func:`hidden_orbits`);
+  roles as given and with every terminal pinned (:func:`memsim.analysis.hidden_orbits`);
 - controllability through the controller's configurations
   (:func:`memsim.analysis.controller_configurations`) at uniform states
   (x = 0.5) and at uniform random states;
@@ -55,16 +55,23 @@ from dataclasses import dataclass
 
 import _common
 import networkx as nx
-import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from memsim import VTEAM, Network, crossbar, layered, random_geometric
+from memsim import (
+    VTEAM,
+    Network,
+    crossbar,
+    layered,
+    orient_by_potential,
+    random_geometric,
+)
 from memsim.analysis import (
     controllability,
     controller_configurations,
     distance_decay,
     empirical_capacity,
+    hidden_orbits,
     node_orbits,
     omega_correlations,
     structural_capacity,
@@ -96,49 +103,6 @@ QUICK = Config(terminals=2, crossbars=(2,), layered_hidden=(2,), rg_nodes=(8,), 
                copies=2, max_eras=4)
 
 
-def oriented(graph: nx.Graph) -> nx.DiGraph:
-    """Orient every edge for the controller: from the lower to the higher node potential.
-
-    Potentials: every device 1 S, inputs at 1 V, outputs at 0 V, other nodes
-    by Kirchhoff's law. A positive pulse on the inputs then puts a voltage
-    ``v(tail) - v(head) <= 0`` on every device (the ON direction of VTEAM),
-    as ``layered(..., orientation="backward")`` does for layered nets; ties
-    (equipotential edges) keep networkx's order. Edges keep an ``index`` in
-    the input graph's edge order.
-    """
-    nodes = list(graph.nodes)
-    idx = {n: i for i, n in enumerate(nodes)}
-    lap = nx.laplacian_matrix(graph.to_undirected(), nodelist=nodes).toarray().astype(float)
-    role = [graph.nodes[n].get("role", "bulk") for n in nodes]
-    fixed = np.array([r in ("input", "output") for r in role])
-    v = np.where(np.array(role) == "input", 1.0, 0.0)
-    free = ~fixed
-    if free.any():
-        a = lap[np.ix_(free, free)]
-        b = -lap[np.ix_(free, fixed)] @ v[fixed]
-        v[free] = np.linalg.lstsq(a, b, rcond=None)[0]
-    out = nx.DiGraph()
-    out.add_nodes_from(graph.nodes(data=True))
-    for k, (a_, b_) in enumerate(graph.edges()):
-        u, w = (a_, b_) if v[idx[a_]] <= v[idx[b_]] else (b_, a_)
-        out.add_edge(u, w, index=k)
-    return out
-
-
-def hidden_orbits(graph: nx.Graph) -> list[list]:
-    """Orbits of the bulk nodes under the automorphisms that fix every terminal.
-
-    Each terminal gets a role of its own, so :func:`memsim.analysis.node_orbits`
-    can map no terminal to another.
-    """
-    pinned = nx.Graph()
-    for n, d in graph.nodes(data=True):
-        role = d.get("role", "bulk")
-        pinned.add_node(n, role=role if role == "bulk" else f"{role}:{n}")
-    pinned.add_edges_from(graph.edges())
-    return [o for o in node_orbits(pinned) if graph.nodes[o[0]].get("role", "bulk") == "bulk"]
-
-
 def networks(cfg: Config) -> list[tuple[str, str, nx.DiGraph]]:
     """(family, name, oriented graph) of every network of the experiment."""
     t = cfg.terminals
@@ -147,13 +111,13 @@ def networks(cfg: Config) -> list[tuple[str, str, nx.DiGraph]]:
         g = crossbar(t, n)
         for j in range(t, n):  # bit lines beyond the first t float: bulk nodes
             g.nodes[("col", j)]["role"] = "bulk"
-        out.append(("crossbar", f"crossbar {t}x{n}", oriented(g)))
+        out.append(("crossbar", f"crossbar {t}x{n}", orient_by_potential(g)))
     for h in cfg.layered_hidden:
         out.append(("layered", f"layered {t}-{h}-{t}", layered([t, h, t], orientation="backward")))
     for n in cfg.rg_nodes:
         for d in range(cfg.rg_draws):
             g = random_geometric(n, cfg.rg_radius, t, t, seed=cfg.seed + 10 * n + d)
-            out.append(("random geometric", f"nanowire n={n} #{d}", oriented(g)))
+            out.append(("random geometric", f"nanowire n={n} #{d}", orient_by_potential(g)))
     return out
 
 

@@ -6,12 +6,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-
-from memsim import crossbar, layered
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 
@@ -74,19 +71,6 @@ def test_symmetry_helpers():
     g = mod.pruned_graph((2, 4, 2), mask)
     assert g.number_of_edges() == 14
     assert sorted(i for _, _, i in g.edges(data="index")) == [i for i in range(16) if i not in (0, 5)]
-
-
-def test_networks_orientation_and_hidden_orbits():
-    mod = load("codesign_networks")
-    # potential orientation reproduces the controller's orientation of layered nets
-    assert set(mod.oriented(layered([2, 3, 2])).edges) == set(layered([2, 3, 2], orientation="backward").edges)
-    assert set(mod.oriented(crossbar(2, 2)).edges) == {(("col", j), ("row", i)) for i in range(2) for j in range(2)}
-    assert [len(o) for o in mod.hidden_orbits(layered([2, 3, 2]))] == [3]  # the hidden nodes stay interchangeable
-    assert mod.hidden_orbits(crossbar(2, 3)) == []
-    # a path in0 - a - b - out0: pinned terminals leave nothing to swap
-    g = nx.path_graph(["i", "a", "b", "o"])
-    g.nodes["i"]["role"], g.nodes["o"]["role"] = "input", "output"
-    assert sorted(map(len, mod.hidden_orbits(g))) == [1, 1]
 
 
 def test_contrast_threshold_and_cv():

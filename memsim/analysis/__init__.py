@@ -26,6 +26,7 @@ from memsim.analysis.correlations import (
 )
 from memsim.analysis.symmetry import (
     edge_classes,
+    hidden_orbits,
     node_orbits,
     prune_random,
     spread_states,
@@ -52,6 +53,7 @@ __all__ = [
     "omega_correlations",
     "response_correlations",
     "node_orbits",
+    "hidden_orbits",
     "edge_classes",
     "weighted_asymmetry",
     "prune_random",

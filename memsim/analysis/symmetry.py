@@ -22,7 +22,7 @@ from networkx.algorithms.isomorphism import GraphMatcher
 
 from memsim.circuit.network import CompiledNetwork, Network
 
-__all__ = ["node_orbits", "edge_classes", "weighted_asymmetry", "prune_random", "spread_states"]
+__all__ = ["node_orbits", "hidden_orbits", "edge_classes", "weighted_asymmetry", "prune_random", "spread_states"]
 
 
 def _graph(network) -> nx.Graph:
@@ -94,6 +94,32 @@ def _maps(g: nx.Graph, a: Hashable, b: Hashable) -> bool:
     nx.set_node_attributes(h, {n: (d["role"], n == b) for n, d in h.nodes(data=True)}, "pin")
     matcher = GraphMatcher(g, h, node_match=lambda x, y: x["pin"] == y["pin"])
     return matcher.is_isomorphic()
+
+
+def hidden_orbits(network: Network | CompiledNetwork | nx.Graph) -> list[list[Hashable]]:
+    """Orbits of the bulk nodes under the automorphisms that fix every terminal.
+
+    Each terminal is given a role of its own before :func:`node_orbits`, so
+    no automorphism may move it: what remains is the symmetry the controller
+    cannot see from its terminals (interchangeable hidden nodes receive
+    identical drive in every configuration). ``len(orbits) / bulk nodes`` is
+    1 when no two hidden nodes are interchangeable.
+
+    Examples
+    --------
+    >>> from memsim import crossbar, layered
+    >>> [len(o) for o in hidden_orbits(layered([2, 3, 2]))]
+    [3]
+    >>> hidden_orbits(crossbar(2, 3))
+    []
+    """
+    g = _graph(network)
+    pinned = nx.Graph()
+    for n, d in g.nodes(data=True):
+        role = d.get("role", "bulk")
+        pinned.add_node(n, role=role if role == "bulk" else f"{role}:{n!r}")
+    pinned.add_edges_from(g.edges())
+    return [o for o in node_orbits(pinned) if g.nodes[o[0]].get("role", "bulk") == "bulk"]
 
 
 def edge_classes(network: Network | CompiledNetwork) -> np.ndarray:

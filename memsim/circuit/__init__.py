@@ -5,6 +5,7 @@ from memsim.circuit.topologies import (
     crossbar,
     erdos_renyi,
     layered,
+    orient_by_potential,
     random_geometric,
     set_roles,
     watts_strogatz,
@@ -20,4 +21,5 @@ __all__ = [
     "watts_strogatz",
     "random_geometric",
     "set_roles",
+    "orient_by_potential",
 ]

@@ -25,7 +25,8 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 
-__all__ = ["layered", "crossbar", "erdos_renyi", "watts_strogatz", "random_geometric", "set_roles"]
+__all__ = ["layered", "crossbar", "erdos_renyi", "watts_strogatz", "random_geometric", "set_roles",
+           "orient_by_potential"]
 
 Seed = int | np.random.Generator | None
 _MAX_TRIES = 100  # draws tried before giving up on a connected graph
@@ -354,3 +355,58 @@ def random_geometric(
     g = _draw("random_geometric", make, connected)
     order = sorted(g, key=lambda u: g.nodes[u]["pos"][0])
     return set_roles(g, order[:n_in], order[n - n_out :])
+
+
+def orient_by_potential(graph: nx.Graph) -> nx.DiGraph:
+    """Orient every edge from the lower to the higher node potential of a unit drive.
+
+    Potentials: every edge 1 S, inputs at 1 V, outputs at 0 V, the other
+    nodes by Kirchhoff's law (least squares where a floating part has no
+    path to a terminal). Edge ``u -> v`` then has ``v(u) <= v(v)``: a
+    positive pulse on the inputs puts a voltage ``<= 0`` on every device
+    that carries current, the ON direction of VTEAM-like devices, as
+    ``layered(..., orientation="backward")`` does for layered nets; this is
+    the orientation the learning-from-mistakes controller of
+    :mod:`memsim.learning` expects. Equipotential edges keep the graph's
+    order. Every edge gets an ``index`` attribute: its position in
+    ``graph.edges()``, so edge ``e`` of the result is edge ``e`` of the input.
+
+    Parameters
+    ----------
+    graph : networkx.Graph or DiGraph
+        Nodes carry ``role`` attributes (``input``, ``output``, ``bulk``);
+        at least one input.
+
+    Returns
+    -------
+    networkx.DiGraph
+
+    Examples
+    --------
+    >>> g = orient_by_potential(crossbar(2, 2))
+    >>> sorted(g.edges)[0]
+    (('col', 0), ('row', 0))
+    >>> set(orient_by_potential(layered([2, 3, 2])).edges) == set(layered([2, 3, 2], orientation="backward").edges)
+    True
+    """
+    if not isinstance(graph, nx.Graph) or graph.is_multigraph():
+        raise ValueError(f"orient_by_potential: graph must be a networkx Graph or DiGraph, got {type(graph).__name__}")
+    nodes = list(graph.nodes)
+    role = np.array([graph.nodes[n].get("role", "bulk") for n in nodes])
+    if not np.any(role == "input"):
+        raise ValueError("orient_by_potential: graph has no node with role 'input'")
+    idx = {n: i for i, n in enumerate(nodes)}
+    lap = nx.laplacian_matrix(graph.to_undirected(), nodelist=nodes).toarray().astype(float)
+    fixed = (role == "input") | (role == "output")
+    v = np.where(role == "input", 1.0, 0.0)
+    free = ~fixed
+    if free.any():
+        a = lap[np.ix_(free, free)]
+        b = -lap[np.ix_(free, fixed)] @ v[fixed]
+        v[free] = np.linalg.lstsq(a, b, rcond=None)[0]
+    out = nx.DiGraph()
+    out.add_nodes_from(graph.nodes(data=True))
+    for k, (a_, b_, data) in enumerate(graph.edges(data=True)):
+        u, w = (a_, b_) if v[idx[a_]] <= v[idx[b_]] else (b_, a_)
+        out.add_edge(u, w, **{**data, "index": k})
+    return out

@@ -15,7 +15,14 @@ from memsim.analysis.correlations import (
     omega_correlations,
     response_correlations,
 )
-from memsim.analysis.symmetry import edge_classes, node_orbits, prune_random, spread_states, weighted_asymmetry
+from memsim.analysis.symmetry import (
+    edge_classes,
+    hidden_orbits,
+    node_orbits,
+    prune_random,
+    spread_states,
+    weighted_asymmetry,
+)
 from memsim.devices import functions as fn
 
 DEV = LinearIonDrift()
@@ -137,3 +144,23 @@ def test_structural_capacity_symmetric_versus_broken():
     net.add_node("b", "output")
     net.add_edge("a", "b")
     assert structural_capacity(net).jacobian_rank == 1
+
+
+
+def test_hidden_orbits_pin_the_terminals():
+    from memsim import crossbar
+
+    # layered 2-3-2: inputs and outputs are pinned, the three hidden nodes stay interchangeable
+    assert [sorted(o) for o in hidden_orbits(layered([2, 3, 2]))] == [[("h", 1, 0), ("h", 1, 1), ("h", 1, 2)]]
+    assert hidden_orbits(crossbar(2, 3)) == []  # no bulk node at all
+    # a path i - a - b - o: with the terminals pinned nothing can swap a and b (node_orbits with
+    # roles alone maps the path onto its reverse only if i and o had the same role: they do not)
+    g = nx.path_graph(["i", "a", "b", "o"])
+    g.nodes["i"]["role"], g.nodes["o"]["role"] = "input", "output"
+    assert sorted(map(len, hidden_orbits(g))) == [1, 1]
+    # two inputs joined to one bulk node each: node_orbits swaps the pairs, hidden_orbits cannot
+    h = nx.Graph([("i0", "a"), ("i1", "b"), ("a", "o"), ("b", "o")])
+    for n, r in (("i0", "input"), ("i1", "input"), ("o", "output")):
+        h.nodes[n]["role"] = r
+    assert sorted(map(len, node_orbits(h))) == [1, 2, 2]
+    assert sorted(map(len, hidden_orbits(h))) == [1, 1]
