@@ -32,13 +32,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GENERATORS", "build_network", "transient"]
+__all__ = ["GENERATORS", "build_network", "transient", "codesign"]
 
 #: Topology generator names accepted in points.
 GENERATORS = ("layered", "crossbar", "erdos_renyi", "watts_strogatz", "random_geometric")
 
 _TRANSIENT = {"device": "HP_TIO2_JOGLEKAR", "device_params": {}, "x0": "random", "amplitude": 1.0,
               "frequency": 1.0, "duration": 1.0, "dt": 1e-3, "method": "rk4", "d2d": 0.0, "c2c": 0.0}
+
+
+_CODESIGN = {"device": "VTEAM_KVATINSKY2015", "device_params": {}, "x0": "random", "measure_capacity": True,
+             "tasks": "random", "p_max": 4, "n_sets": 8, "copies": 1, "max_eras": 10}
 
 
 def _generator_args(topology: Any) -> tuple[Any, set[str]]:
@@ -69,6 +73,12 @@ def build_network(point: Mapping[str, Any], device: Any = None) -> Any:
     """
     from memsim.circuit.network import Network
 
+    graph, rng = _graph(point)
+    return Network.from_graph(graph, device, x0=point.get("x0", 0.5), seed=rng)
+
+
+def _graph(point: Mapping[str, Any]) -> tuple[Any, np.random.Generator]:
+    """The point's generated graph and the generator that drew it (to draw on from)."""
     gen, names = _generator_args(point.get("topology"))
     rng = np.random.default_rng(point.get("seed"))
     kwargs = {k: point[k] for k in names if k in point}
@@ -78,8 +88,7 @@ def build_network(point: Mapping[str, Any], device: Any = None) -> Any:
                if p.default is inspect.Parameter.empty and p.name not in kwargs]
     if missing:
         raise ValueError(f"topology {point['topology']!r} needs parameter {missing[0]!r}")
-    graph = gen(**kwargs)
-    return Network.from_graph(graph, device, x0=point.get("x0", 0.5), seed=rng)
+    return gen(**kwargs), rng
 
 
 def _device(point: Mapping[str, Any]) -> Any:
@@ -168,4 +177,83 @@ def transient(point: Mapping[str, Any]) -> dict[str, Any]:
         peak = max(peak, float(np.max(np.abs(cur))))
     steps: Any = res.stats["steps"]
     out.update(i_out_peak=peak, n_nodes=net.n_nodes, n_edges=net.n_edges, steps=int(steps), sim_wall_s=wall)
+    return out
+
+
+def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
+    """Score a generated topology with the analysers: symmetry, controllability, capacity.
+
+    The graph is oriented for the controller (:func:`memsim.circuit.topologies.orient_by_potential`;
+    layered nets built with ``orientation="backward"`` keep theirs) and
+    built with ``device`` at states ``x0``; the hardware adds the controller's
+    50 ohm sources (:func:`memsim.learning.build_hardware`).
+
+    Parameters
+    ----------
+    point : mapping
+        Topology parameters (see the module docstring) and optionally
+        ``device`` (preset name, default ``"VTEAM_KVATINSKY2015"``),
+        ``device_params``, ``x0`` (a number, or ``"random"``: uniform random
+        states, the default), ``measure_capacity`` (the empirical capacity,
+        default true), ``tasks`` (``"random"`` or ``"association"``),
+        ``p_max`` (4), ``n_sets`` (8), ``copies`` (1) and ``max_eras`` (10)
+        of :func:`memsim.analysis.empirical_capacity`, ``seed``.
+
+    Returns
+    -------
+    dict
+        ``n_nodes``, ``n_edges``, ``orbits`` (node orbits),
+        ``hidden_asymmetry`` (bulk orbits with the terminals pinned per bulk
+        node; 1 without hidden symmetry), ``ctrl_rank``, ``ctrl_norm``,
+        ``ctrl_condition``, ``voltage_map_rank``, ``io_rank``, ``io_entries``
+        and, with ``measure_capacity``, ``capacity``, ``mean_learnable`` and
+        ``p_tested``; ``score_wall_s`` (s).
+
+    Examples
+    --------
+    >>> out = codesign({"topology": "layered", "sizes": [2, 2, 2], "x0": 0.5, "measure_capacity": False, "seed": 0})
+    >>> out["ctrl_rank"], out["n_edges"], out["hidden_asymmetry"]
+    (3, 8, 0.5)
+    """
+    from memsim.analysis import (
+        controllability,
+        controller_configurations,
+        empirical_capacity,
+        hidden_orbits,
+        node_orbits,
+        structural_capacity,
+    )
+    from memsim.circuit.network import Network
+    from memsim.circuit.topologies import orient_by_potential
+    from memsim.learning import Controller, build_hardware
+
+    _, topo_names = _generator_args(point.get("topology"))
+    unknown = sorted(set(point) - set(_CODESIGN) - topo_names - {"topology", "seed"})
+    if unknown:
+        raise ValueError(f"codesign: unknown parameter {unknown[0]!r} for topology {point['topology']!r}")
+    p = {**_CODESIGN, **point}
+    t0 = time.perf_counter()
+    graph, rng = _graph(p)
+    if not (p["topology"] == "layered" and p.get("orientation") == "backward"):
+        graph = orient_by_potential(graph)
+    net = Network.from_graph(graph, _device(p))
+    x0 = p["x0"]
+    if not (x0 == "random" or (isinstance(x0, (int, float)) and not isinstance(x0, bool) and 0 <= x0 <= 1)):
+        raise ValueError(f"codesign: x0 must be a number in [0, 1] or 'random', got {x0!r}")
+    hw = build_hardware(net, x0=x0, seed=rng)
+    ctrl = controllability(hw.circuit, controller_configurations(hw), x=hw.x[0])
+    sc = structural_capacity(hw.circuit, x=hw.x[0])
+    hidden = hidden_orbits(graph)
+    n_bulk = sum(len(o) for o in hidden)
+    out: dict[str, Any] = {
+        "n_nodes": net.n_nodes, "n_edges": net.n_edges, "orbits": len(node_orbits(graph)),
+        "hidden_asymmetry": len(hidden) / n_bulk if n_bulk else 1.0,
+        "ctrl_rank": ctrl.rank, "ctrl_norm": ctrl.normalised_rank, "ctrl_condition": ctrl.condition_number,
+        "voltage_map_rank": ctrl.voltage_map_rank, "io_rank": sc.io_rank, "io_entries": sc.io_entries,
+    }
+    if p["measure_capacity"]:
+        cap = empirical_capacity(net, tasks=p["tasks"], p_max=p["p_max"], n_sets=p["n_sets"], copies=p["copies"],
+                                 controller=Controller(max_eras=p["max_eras"]), x0=x0, seed=rng)
+        out.update(capacity=cap.capacity, mean_learnable=cap.mean_learnable, p_tested=int(cap.p[-1]))
+    out["score_wall_s"] = time.perf_counter() - t0
     return out

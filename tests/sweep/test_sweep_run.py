@@ -212,3 +212,32 @@ def test_a_part_keeps_the_columns_of_every_row(tmp_path):
                           {"point_id": "b", "status": "ok", "error": None, "y": 1.0}])
     df = load(tmp_path)
     assert df["y"].tolist()[1] == 1.0 and np.isnan(df["y"].tolist()[0])
+
+
+def test_codesign_task_scores_topologies_like_the_analysers():
+    from memsim import VTEAM, Network, crossbar, layered
+    from memsim.analysis import controllability, controller_configurations
+    from memsim.learning import build_hardware
+
+    pts = ListSpace([
+        {"topology": "layered", "sizes": [2, 2], "tasks": "association", "x0": 0.5},
+        {"topology": "layered", "sizes": [2, 4, 2], "x0": 0.5, "measure_capacity": False},
+        {"topology": "crossbar", "rows": 2, "cols": 3, "measure_capacity": False},
+        {"topology": "random_geometric", "n": 10, "radius": 0.6, "n_inputs": 2, "n_outputs": 2, "p_max": 1,
+         "n_sets": 2},
+        {"topology": "layered", "sizes": [2, 2], "x0": "half"},
+        {"topology": "layered", "sizes": [2, 2], "n_set": 3},
+    ])
+    df = run("memsim.sweep.tasks:codesign", pts, workers=1, progress=False, defaults={"max_eras": 10})
+    assert df["status"].tolist() == ["ok"] * 4 + ["error"] * 2, df["error"].tolist()
+    # a 2-2 layer learns every one-input association (tests/analysis/test_capacity_empirical.py)
+    assert df["capacity"].iloc[0] == 2 and df["mean_learnable"].iloc[0] == 2.0
+    # the same figures as the analysers called directly on the same hardware
+    net = Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM())
+    hw = build_hardware(net, x0=0.5, seed=0)
+    assert df["ctrl_rank"].iloc[1] == controllability(hw.circuit, controller_configurations(hw), x=hw.x[0]).rank
+    assert df["hidden_asymmetry"].iloc[1] == 0.25  # four interchangeable hidden nodes, one orbit
+    assert df["n_edges"].iloc[2] == 6 and df["hidden_asymmetry"].iloc[2] == 1.0
+    assert np.isnan(df["capacity"].iloc[1]) and df["p_tested"].iloc[3] == 1
+    assert "x0" in df["error"].iloc[4] and "unknown parameter 'n_set'" in df["error"].iloc[5]
+    del crossbar
