@@ -497,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--empirical", action="store_true", help="also measure the empirical capacity by training")
     ca.add_argument("--tasks", choices=("random", "association"), default="random",
                     help="pattern sets: random binary patterns, or one input per pattern")
-    ca.add_argument("--p-max", type=_count("--p-max"), default=None, help="largest p (default: all distinct patterns)")
+    ca.add_argument("--p-max", type=_count("--p-max"), default=None, help="largest p (None: up to the number of distinct patterns)")
     ca.add_argument("--n-sets", type=_count("--n-sets"), default=16, help="random pattern sets per p")
     ca.add_argument("--copies", type=_count("--copies"), default=2, help="hardware copies (seeds) per set")
     ca.add_argument("--max-eras", type=_count("--max-eras"), default=20, help="era cap of the controller per set")
