@@ -21,8 +21,9 @@ uniform hardware is deterministic anyway. Both variants see the same sets.
 Cost: one training presentation of 8-32-8 with a punishment costs ~0.5-1 s
 on one core, so nets above ``large_devices`` (4-16-4 and 8-32-8) get only
 ``n_sets_large`` sets per p, and ``max_eras`` is small; the full run takes
-~30-40 minutes on 2 cores (set ``capacity_max_devices`` to 64 for a
-~10-minute run without the two large nets' empirical capacity).
+~22 minutes on one core, ~10 minutes with ``--workers 2`` (same numbers),
+~3 minutes with ``capacity_max_devices`` 64 (without the two large nets'
+empirical capacity).
 
 "Performance" for (a) is the normalised controllability rank (every size)
 and the mean number of learnable patterns (sizes with a capacity
