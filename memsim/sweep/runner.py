@@ -70,8 +70,12 @@ def _outputs(result: Any, taken: set[str], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def evaluate(function: Callable, point: Mapping[str, Any]) -> dict[str, Any]:
+def evaluate(function: Callable, point: Mapping[str, Any], parameters: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Run one point (in a worker); never raises for an error of the point function.
+
+    An output named like one of the point's parameters, one of
+    ``parameters`` (the other points' parameter columns) or a reserved
+    column is an error of the point: it would share a column with them.
 
     Returns
     -------
@@ -89,7 +93,7 @@ def evaluate(function: Callable, point: Mapping[str, Any]) -> dict[str, Any]:
     """
     from memsim import __version__
 
-    taken = set(store.flatten(point)) | set(store.RESERVED)
+    taken = set(store.flatten(point)) | set(store.RESERVED) | set(parameters)
     t0 = time.perf_counter()
     try:
         outputs, status, error = _outputs(function(dict(point)), taken), "ok", None
@@ -320,6 +324,7 @@ def run(
             done = set(keep["point_id"])
             n_failed = int((keep["status"] != "ok").sum())
     todo = [(pid, pt) for pid, pt in planned if pid not in done]
+    columns = frozenset(col for _, pt in planned for col in store.flatten(pt))  # every parameter column
     tables: list = []
 
     from tqdm.auto import tqdm
@@ -337,7 +342,7 @@ def run(
         queue = iter(todo)
         while True:
             while executor is not None and len(pending) < ahead and (item := next(queue, None)) is not None:
-                pending[executor.submit(evaluate, fn, item[1])] = item
+                pending[executor.submit(evaluate, fn, item[1], columns)] = item
             if not pending:
                 break
             ready, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)

@@ -241,3 +241,15 @@ def test_codesign_task_scores_topologies_like_the_analysers():
     assert np.isnan(df["capacity"].iloc[1]) and df["p_tested"].iloc[3] == 1
     assert "x0" in df["error"].iloc[4] and "unknown parameter 'n_set'" in df["error"].iloc[5]
     del crossbar
+
+
+def _echo_flag(point):
+    return {"flag": 1.0}
+
+
+def test_an_output_named_like_another_points_parameter_is_an_error():
+    # the first point has no parameter "flag"; its output "flag" would share the column with the
+    # second point's parameter and mix types: both are reported as errors, not stored
+    df = run(_echo_flag, ListSpace([{"x": 1}, {"x": 2, "flag": "on"}]), workers=1, progress=False)
+    assert df["status"].tolist() == ["error", "error"]
+    assert "output 'flag' has the name of a parameter" in df["error"].iloc[0]
