@@ -46,10 +46,11 @@ from typing import Literal
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse.linalg as spla
 
 from memsim.circuit.network import CompiledNetwork, Network
 from memsim.devices import functions as fn
-from memsim.solve.nodal import find_islands, laplacian, solve_nodal
+from memsim.solve.nodal import DENSE_MAX, find_islands, laplacian, solve_nodal
 from memsim.solve.protocol import Segment, compile_protocol
 
 __all__ = ["Controllability", "controllability", "terminal_map", "linearise"]
@@ -133,23 +134,29 @@ def _rates(net: CompiledNetwork, x: np.ndarray, seg, u: np.ndarray) -> np.ndarra
     return np.where(net.model == 0, 0.0, r)
 
 
-def _transfer(net: CompiledNetwork, g: np.ndarray, driven: np.ndarray) -> np.ndarray:
-    """``R = B_F^T L_FF^{-1} B_F`` (M x M): edge-voltage response to a current injected across each edge.
+def _transfer(net: CompiledNetwork, g: np.ndarray, driven: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``R = B_F^T L_FF^{-1} B_F`` on ``edges`` (E x E): edge-voltage response to a current injected across each edge.
 
     ``F`` are the floating nodes joined to a driven node or a leak; edges
     touching an island get zero rows and columns (no current can flow there).
+    Dense solve up to :data:`memsim.solve.nodal.DENSE_MAX` floating nodes,
+    sparse LU above.
     """
     n = net.n_nodes
     island = find_islands(n, net.edge_u, net.edge_v, g != 0, driven, net.leak)
     is_driven = np.zeros(n, dtype=bool)
     is_driven[driven] = True
     free = np.flatnonzero(~is_driven & ~island)
-    r = np.zeros((net.n_edges, net.n_edges))
-    if free.size:
-        b_f = net.incidence[free].toarray()
-        l_ff = laplacian(net, g)[free][:, free].toarray()
-        r = b_f.T @ np.linalg.solve(l_ff, b_f)
-        touches = island[net.edge_u] | island[net.edge_v]
+    r = np.zeros((edges.size, edges.size))
+    if free.size and edges.size:
+        b_f = net.incidence[free][:, edges]
+        l_ff = laplacian(net, g)[free][:, free]
+        if free.size <= DENSE_MAX:
+            x = np.linalg.solve(l_ff.toarray(), b_f.toarray())
+        else:
+            x = spla.splu(l_ff.tocsc()).solve(b_f.toarray())
+        r = np.asarray(b_f.T @ x)
+        touches = island[net.edge_u[edges]] | island[net.edge_v[edges]]
         r[touches] = 0.0
         r[:, touches] = 0.0
     return r
@@ -220,11 +227,11 @@ def linearise(
         return a_mat, b_mat
     dgdx = (fn.conductance(m, p, hi) - fn.conductance(m, p, lo)) / (hi - lo)
     drdx = (fn.rate(m, p, hi, v, i) - fn.rate(m, p, lo, v, i)) / (hi - lo)
-    r = _transfer(net, g, seg.driven)
-    a_mat = -((drdv + g * drdi)[:, None] * r) * (dgdx * v)[None, :]
-    a_mat[np.diag_indices_from(a_mat)] += drdx + drdi * dgdx * v
-    a_mat[~dyn] = 0.0
-    a_mat[:, ~dyn] = 0.0
+    e = np.flatnonzero(dyn)
+    r = _transfer(net, g, seg.driven, e)
+    a_mat = np.zeros((net.n_edges, net.n_edges))
+    a_mat[np.ix_(e, e)] = -((drdv + g * drdi)[e, None] * r) * (dgdx * v)[None, e]
+    a_mat[e, e] += drdx[e] + (drdi * dgdx * v)[e]
     return a_mat, b_mat
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -209,3 +211,19 @@ def test_gramian_drops_devices_that_cannot_move_exactly():
     _, ref = _van_loan(a, b @ b.T, t)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
     assert np.all(got[1] == 0.0) and np.all(got[:, 1] == 0.0)
+
+
+def test_sparse_transfer_branch_matches_the_dense_one(monkeypatch):
+    # large networks (> DENSE_MAX floating nodes) factorise the floating-node Laplacian with sparse
+    # LU; forcing that branch on a small network must give the same Jacobian (rounding only)
+    ctl = importlib.import_module("memsim.analysis.controllability")  # the package attribute is the function
+
+    net = _mixed_network(1).compile(leak=1e-4)
+    ins, outs = [net.node_names[i] for i in net.inputs], [net.node_names[i] for i in net.outputs]
+    cfg = Segment(1e-3, drive={ins[0]: -1.2, ins[1]: -1.2}, ground=outs[:1])
+    x = np.random.default_rng(3).uniform(0.05, 0.95, net.n_edges)
+    dense, _ = linearise(net, cfg, x)
+    monkeypatch.setattr(ctl, "DENSE_MAX", 0)
+    sparse, _ = linearise(net, cfg, x)
+    np.testing.assert_allclose(sparse, dense, rtol=1e-10, atol=1e-12 * np.abs(dense).max())
+    assert np.abs(dense - np.diag(np.diag(dense))).max() > 0  # the coupling term is exercised
