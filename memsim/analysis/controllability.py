@@ -22,7 +22,8 @@ pulses for each pattern). The control Gramian accumulated over them is::
     W = sum_c  integral_0^{T_c} exp(A_c s) B_c B_c^T exp(A_c^T s) ds,
 
 with ``T_c`` the configuration's duration (Van Loan's block exponential on
-a short step, then interval doubling, accurate for stiff dynamics too). ``rank W`` is the number of independent directions in which the
+a short step, then interval doubling, accurate for stiff dynamics too).
+``rank W`` is the number of independent directions in which the
 terminals can push the device states at first order; ``rank W / M`` the
 *normalised controllability*. A network is **not controllable** when
 ``rank W < M``: some combinations of device states (e.g. the difference
@@ -50,10 +51,13 @@ import scipy.sparse.linalg as spla
 
 from memsim.circuit.network import CompiledNetwork, Network
 from memsim.devices import functions as fn
-from memsim.solve.nodal import DENSE_MAX, find_islands, laplacian, solve_nodal
+from memsim.solve.nodal import DENSE_MAX, laplacian, partition_nodes, solve_nodal
 from memsim.solve.protocol import Segment, compile_protocol
 
 __all__ = ["Controllability", "controllability", "terminal_map", "linearise"]
+
+#: Finite-difference step of the device partials, on the unit state scale.
+REL_STEP = 1e-6
 
 
 @dataclass(frozen=True)
@@ -142,11 +146,7 @@ def _transfer(net: CompiledNetwork, g: np.ndarray, driven: np.ndarray, edges: np
     Dense solve up to :data:`memsim.solve.nodal.DENSE_MAX` floating nodes,
     sparse LU above.
     """
-    n = net.n_nodes
-    island = find_islands(n, net.edge_u, net.edge_v, g != 0, driven, net.leak)
-    is_driven = np.zeros(n, dtype=bool)
-    is_driven[driven] = True
-    free = np.flatnonzero(~is_driven & ~island)
+    free, island, _ = partition_nodes(net, g, driven)
     r = np.zeros((edges.size, edges.size))
     if free.size and edges.size:
         b_f = net.incidence[free][:, edges]
@@ -167,7 +167,7 @@ def linearise(
     configuration: Segment,
     x=None,
     *,
-    rel_step: float = 1e-6,
+    rel_step: float = REL_STEP,
     method: Literal["analytic", "difference"] = "analytic",
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(A_c, B_c)`` of the dynamics linearised at ``x`` under one configuration.
@@ -201,6 +201,13 @@ def linearise(
         raise ValueError(f"method must be 'analytic' or 'difference', got {method!r}")
     net = _compiled(network)
     x = _check_x(net, x)
+    a_mat, b_mat, _ = _linearise(net, configuration, x, rel_step, method)
+    return a_mat, b_mat
+
+
+def _linearise(net: CompiledNetwork, configuration: Segment, x: np.ndarray, rel_step: float,
+               method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`linearise` on checked input; also returns the terminal map ``S_c``."""
     (seg,) = compile_protocol(net, [configuration])
     u = seg.voltages(np.array([0.0]), 1)[0, 0]
     s_map = terminal_map(net, configuration, x)
@@ -224,7 +231,7 @@ def linearise(
             xl, xh = x.copy(), x.copy()
             xl[e], xh[e] = lo[e], hi[e]
             a_mat[:, e] = (_rates(net, xh, seg, u) - _rates(net, xl, seg, u)) / (hi[e] - lo[e])
-        return a_mat, b_mat
+        return a_mat, b_mat, s_map
     dgdx = (fn.conductance(m, p, hi) - fn.conductance(m, p, lo)) / (hi - lo)
     drdx = (fn.rate(m, p, hi, v, i) - fn.rate(m, p, lo, v, i)) / (hi - lo)
     e = np.flatnonzero(dyn)
@@ -232,7 +239,7 @@ def linearise(
     a_mat = np.zeros((net.n_edges, net.n_edges))
     a_mat[np.ix_(e, e)] = -((drdv + g * drdi)[e, None] * r) * (dgdx * v)[None, e]
     a_mat[e, e] += drdx[e] + (drdi * dgdx * v)[e]
-    return a_mat, b_mat
+    return a_mat, b_mat, s_map
 
 
 def _van_loan(a: np.ndarray, q: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -331,10 +338,11 @@ def controllability(
         raise ValueError("network has no dynamic devices (only resistors)")
     w = np.zeros((dyn.size, dyn.size))
     maps = []
+    x = _check_x(net, x)
     for cfg in configurations:
-        a, b = linearise(net, cfg, x)
+        a, b, s_map = _linearise(net, cfg, x, REL_STEP, "analytic")
         w += _gramian(a[np.ix_(dyn, dyn)], b[dyn], cfg.duration)
-        maps.append(terminal_map(net, cfg, x)[dyn])
+        maps.append(s_map[dyn])
     sv = np.linalg.svd(w, compute_uv=False, hermitian=True)
     sv = np.sort(np.abs(sv))[::-1]
     tol = rtol * sv[0] if sv[0] > 0 else 0.0

@@ -32,7 +32,7 @@ import scipy.sparse.linalg as spla
 
 from memsim.circuit.network import CompiledNetwork
 
-__all__ = ["NodalSolution", "find_islands", "solve_nodal", "terminal_response", "laplacian"]
+__all__ = ["NodalSolution", "find_islands", "partition_nodes", "solve_nodal", "terminal_response", "laplacian"]
 
 #: Floating-node count above which :func:`solve_nodal` uses a sparse solve.
 DENSE_MAX = 400
@@ -101,6 +101,28 @@ def find_islands(
     return ~anchored[label]
 
 
+def partition_nodes(
+    network: CompiledNetwork, g: np.ndarray, driven: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(free, island, is_driven)``: indices of the floating nodes that are solved for,
+    and boolean masks of the island nodes (:func:`find_islands`) and of the driven ones.
+
+    Examples
+    --------
+    >>> from memsim import Network
+    >>> net = Network(); net.add_node("a", "input")
+    >>> _ = net.add_resistor("a", "b", 1.0); _ = net.add_resistor("c", "d", 1.0)
+    >>> free, island, _ = partition_nodes(net.compile(), np.ones(2), np.array([0]))
+    >>> free.tolist(), island.tolist()
+    ([1], [False, False, True, True])
+    """
+    n = network.n_nodes
+    island = find_islands(n, network.edge_u, network.edge_v, g != 0, driven, network.leak)
+    is_driven = np.zeros(n, dtype=bool)
+    is_driven[driven] = True
+    return np.flatnonzero(~is_driven & ~island), island, is_driven
+
+
 def solve_nodal(
     network: CompiledNetwork,
     g: np.ndarray,
@@ -143,10 +165,7 @@ def solve_nodal(
     if g.shape != (m,):
         raise ValueError(f"g must have shape ({m},), got {g.shape}")
     s = np.zeros(m) if edge_emf is None else np.asarray(edge_emf, dtype=float)
-    island = find_islands(n, network.edge_u, network.edge_v, g != 0, driven, network.leak)
-    is_driven = np.zeros(n, dtype=bool)
-    is_driven[driven] = True
-    free = np.flatnonzero(~is_driven & ~island)
+    free, island, is_driven = partition_nodes(network, g, driven)
     lap = laplacian(network, g).tocsr()
     b = network.incidence
     v = np.full(n, np.nan)
