@@ -52,14 +52,14 @@ from memsim.circuit.network import CompiledNetwork, Network
 from memsim.devices import functions as fn
 from memsim.devices.models import VTEAM, Device
 from memsim.devices.variability import Variability
-from memsim.learning.hardware import Hardware, build_hardware
+from memsim.learning.hardware import Hardware, _freeze, build_hardware
 from memsim.learning.inhibition import (
     Pulses,
     normalise_segment,
     punish_segment,
     read_segment,
 )
-from memsim.learning.lfm import Controller, _readonly, train
+from memsim.learning.lfm import Controller, train
 from memsim.learning.pruning import prune_edges
 from memsim.learning.tasks import Pattern, Task, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
@@ -329,10 +329,7 @@ class CapacityResult:
     presentations: np.ndarray = field(repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("p", "n_trials", "successes", "probability", "low", "high", "presentations"):
-            arr = getattr(self, name)
-            if arr.flags.writeable:
-                object.__setattr__(self, name, _readonly(arr))
+        _freeze(self, ("p", "n_trials", "successes", "probability", "low", "high", "presentations"))
 
     def table(self) -> pd.DataFrame:
         """One row per tested ``p``: ``p, n_trials, successes, probability, low, high, presentations``."""

@@ -63,6 +63,14 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _freeze(obj, names: tuple[str, ...]) -> None:
+    """In a frozen dataclass's ``__post_init__``: replace each writeable array field by a read-only copy."""
+    for name in names:
+        arr = getattr(obj, name)
+        if arr.flags.writeable:
+            object.__setattr__(obj, name, _readonly(arr))
+
+
 @dataclass(frozen=True, eq=False)
 class Hardware:
     """K copies of a memristive circuit with its instruments (immutable).
@@ -107,10 +115,7 @@ class Hardware:
     runs: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("x", "params", "open_edges"):
-            arr = getattr(self, name)
-            if arr.flags.writeable:
-                object.__setattr__(self, name, _readonly(arr))
+        _freeze(self, ("x", "params", "open_edges"))
 
     @property
     def n_copies(self) -> int:

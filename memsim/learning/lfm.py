@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from memsim.learning.hardware import Hardware
+from memsim.learning.hardware import Hardware, _freeze
 from memsim.learning.inhibition import (
     Pulses,
     decide,
@@ -93,12 +93,6 @@ class Controller:
                 raise ValueError(f"Controller.{name} must be an integer >= 1, got {val!r}")
 
 
-def _readonly(a) -> np.ndarray:
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
-
-
 @dataclass(frozen=True, eq=False)
 class ControllerState:
     """What the controller knows about K copies (immutable; arrays read-only).
@@ -131,11 +125,8 @@ class ControllerState:
     seed: int
 
     def __post_init__(self) -> None:
-        for name in ("order", "era_mistakes", "streak", "done", "presentations", "mistakes",
-                     "last_mistake", "learned_era"):
-            arr = getattr(self, name)
-            if arr.flags.writeable:
-                object.__setattr__(self, name, _readonly(arr))
+        _freeze(self, ("order", "era_mistakes", "streak", "done", "presentations", "mistakes", "last_mistake",
+                       "learned_era"))
 
     @property
     def n_copies(self) -> int:
