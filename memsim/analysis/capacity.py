@@ -61,7 +61,7 @@ from memsim.learning.inhibition import (
 )
 from memsim.learning.lfm import Controller, train
 from memsim.learning.pruning import prune_edges
-from memsim.learning.tasks import Pattern, Task, classification, random_patterns
+from memsim.learning.tasks import Pattern, Task, _count, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
 from memsim.solve.protocol import Segment
 from memsim.sweep.runner import process_pool
@@ -186,12 +186,6 @@ TaskSampler = Callable[[int, np.random.Generator], Task]
 Seed = int | np.random.Generator | None
 
 
-def _int_at_least(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _fraction(name: str, value: object, *, low_open: bool = True, high_open: bool = True) -> float:
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
@@ -274,9 +268,9 @@ def association_set(n_inputs: int, n_outputs: int, p: int, *, seed: Seed = None)
     >>> len(t), t.n_inputs, t.levels.sum(axis=1).tolist()
     (3, 4, [1.0, 1.0, 1.0])
     """
-    n_in = _int_at_least("n_inputs", n_inputs, 1)
-    n_out = _int_at_least("n_outputs", n_outputs, 2)
-    p = _int_at_least("p", p, 1)
+    n_in = _count("association_set", "n_inputs", n_inputs, 1)
+    n_out = _count("association_set", "n_outputs", n_outputs, 2)
+    p = _count("association_set", "p", p, 1)
     if p > n_in:
         raise ValueError(f"p = {p} exceeds the {n_in} one-input patterns of {n_in} inputs")
     rng = np.random.default_rng(seed)
@@ -540,8 +534,8 @@ def empirical_capacity(
     density = _fraction("density", density, high_open=False)
     threshold = _fraction("threshold", threshold, high_open=False)
     confidence = _fraction("confidence", confidence)
-    n_sets = _int_at_least("n_sets", n_sets, 1)
-    copies = _int_at_least("copies", copies, 1)
+    n_sets = _count("empirical_capacity", "n_sets", n_sets, 1)
+    copies = _count("empirical_capacity", "copies", copies, 1)
     prune_fraction = _fraction("prune_fraction", prune_fraction, low_open=False)
     if not (isinstance(state_spread, numbers.Real) and math.isfinite(state_spread) and state_spread >= 0):
         raise ValueError(f"state_spread must be a finite number >= 0, got {state_spread!r}")
@@ -553,10 +547,10 @@ def empirical_capacity(
             raise ValueError("p_max is required when tasks is a callable")
         p_limit = natural
     else:
-        p_limit = _int_at_least("p_max", p_max, 1)
+        p_limit = _count("empirical_capacity", "p_max", p_max, 1)
         if natural is not None:
             p_limit = min(p_limit, natural)
-    workers = _int_at_least("workers", workers, 1)
+    workers = _count("empirical_capacity", "workers", workers, 1)
     if workers > 1 and callable(tasks):
         try:
             pickle.dumps(tasks)
