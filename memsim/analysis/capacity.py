@@ -560,14 +560,12 @@ def empirical_capacity(
             "variability": variability, "source_resistance": source_resistance, "prune_below": prune_below,
             "prune_fraction": prune_fraction, "controller": controller}
     base = int(np.random.default_rng(seed).integers(2**62))
-    ps, trials, succ, pres = [], [], [], []
-    stopped = False
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        bar = tqdm(total=p_limit * n_sets, unit="set", desc="capacity")
-    with process_pool(workers) as pool:
+    ps, succ, pres = [], [], []
+    stopped = False
+    bar = tqdm(total=p_limit * n_sets, unit="set", desc="capacity", disable=not progress)
+    with bar, process_pool(workers) as pool:
         for p in range(1, p_limit + 1):
             k, ptl = 0, []
             futures = [pool.submit(_train_set, net, p, j, base, opts) for j in range(n_sets)]
@@ -575,22 +573,17 @@ def empirical_capacity(
                 learned, presentations = fut.result()
                 k += learned
                 ptl.extend(presentations)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
+                bar.update(1)
+                bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
             ps.append(p)
-            trials.append(n_sets * copies)
             succ.append(k)
             pres.append(float(np.mean(ptl)) if ptl else float("nan"))
             _, hi = wilson_interval(k, n_sets * copies, confidence)
             if early_stop and hi < threshold:
                 stopped = p < p_limit
                 break
-    if bar is not None:
-        bar.total = bar.n
-        bar.refresh()
-        bar.close()
-    n = np.array(trials, dtype=np.int64)
+        bar.total = bar.n  # an early stop ends the bar at what was done
+    n = np.full(len(ps), n_sets * copies, dtype=np.int64)
     k_arr = np.array(succ, dtype=np.int64)
     low, high = wilson_interval(k_arr, n, confidence)
     prob = k_arr / n
