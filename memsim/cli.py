@@ -40,17 +40,27 @@ def _layers(text: str) -> list[int]:
     return sizes
 
 
-def _positive(name: str):
+def _real(name: str, *, allow_zero: bool):
+    """argparse type: a finite number > 0 (>= 0 with ``allow_zero``); errors name the option."""
     def parse(text: str) -> float:
         try:
             val = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not np.isfinite(val) or val <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0, got {text!r}")
+        if not np.isfinite(val) or val < 0 or (val == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
+                                             f"got {text!r}")
         return val
 
     return parse
+
+
+def _positive(name: str):
+    return _real(name, allow_zero=False)
+
+
+def _nonneg(name: str):
+    return _real(name, allow_zero=True)
 
 
 def _device(name: str):
@@ -125,19 +135,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     fig.savefig(args.out, dpi=120)
     print(f"  figure written to {args.out}")
     return 0
-
-
-def _nonneg(name: str):
-    def parse(text: str) -> float:
-        try:
-            val = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not np.isfinite(val) or val < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a finite number >= 0, got {text!r}")
-        return val
-
-    return parse
 
 
 def _count(name: str, low: int = 1):
