@@ -64,7 +64,7 @@ from memsim.learning.pruning import prune_edges
 from memsim.learning.tasks import Pattern, Task, _count, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
 from memsim.solve.protocol import Segment
-from memsim.sweep.runner import process_pool
+from memsim.sweep.runner import check_workers, process_pool
 
 __all__ = [
     "StructuralCapacity",
@@ -550,7 +550,7 @@ def empirical_capacity(
         p_limit = _count("empirical_capacity", "p_max", p_max, 1)
         if natural is not None:
             p_limit = min(p_limit, natural)
-    workers = _count("empirical_capacity", "workers", workers, 1)
+    workers = check_workers(workers)
     if workers > 1 and callable(tasks):
         try:
             pickle.dumps(tasks)

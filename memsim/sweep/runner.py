@@ -121,6 +121,13 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def check_workers(workers: object) -> int:
+    """``workers`` as an int, or ValueError naming it unless it is an integer >= 1."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    return workers
+
+
 def process_pool(workers: int, start_method: str | None = None) -> cf.Executor:
     """An executor of ``workers`` processes (``workers=1``: calls run at once, in this process).
 
@@ -134,9 +141,7 @@ def process_pool(workers: int, start_method: str | None = None) -> cf.Executor:
     ...     pool.submit(pow, 2, 10).result()
     1024
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    if workers == 1:
+    if check_workers(workers) == 1:
         return _InlineExecutor()
     method = start_method or _start_method()
     if method not in multiprocessing.get_all_start_methods():
@@ -168,9 +173,7 @@ def _executor(function: Callable, workers: int | None, scheduler: Any, start_met
             raise ValueError(f"scheduler must be an address, a dask Client or a cluster, got {scheduler!r}")
         threads = sum(client.nthreads().values()) or 1
         return client.get_executor(pure=False), 2 * threads, own
-    n = default_workers() if workers is None else workers
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    n = check_workers(default_workers() if workers is None else workers)
     if n > 1:
         try:
             pickle.dumps(function)
