@@ -368,8 +368,10 @@ def orient_by_potential(graph: nx.Graph) -> nx.DiGraph:
     ``layered(..., orientation="backward")`` does for layered nets; this is
     the orientation the learning-from-mistakes controller of
     :mod:`memsim.learning` expects. Equipotential edges keep the graph's
-    order. Every edge gets an ``index`` attribute: its position in
-    ``graph.edges()``, so edge ``e`` of the result is edge ``e`` of the input.
+    order. Every edge keeps its ``index`` attribute when all edges have one
+    (the generators' numbering, which :class:`~memsim.circuit.network.Network`
+    follows) and otherwise gets its position in ``graph.edges()``, so edge
+    ``e`` of the result is edge ``e`` of the input either way.
 
     Parameters
     ----------
@@ -406,7 +408,9 @@ def orient_by_potential(graph: nx.Graph) -> nx.DiGraph:
         v[free] = np.linalg.lstsq(a, b, rcond=None)[0]
     out = nx.DiGraph()
     out.add_nodes_from(graph.nodes(data=True))
-    for k, (a_, b_, data) in enumerate(graph.edges(data=True)):
+    edges = list(graph.edges(data=True))
+    keep = bool(edges) and all("index" in d for _, _, d in edges)
+    for k, (a_, b_, data) in enumerate(edges):
         u, w = (a_, b_) if v[idx[a_]] <= v[idx[b_]] else (b_, a_)
-        out.add_edge(u, w, **{**data, "index": k})
+        out.add_edge(u, w, **{**data, "index": data["index"] if keep else k})
     return out

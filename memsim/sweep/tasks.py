@@ -54,6 +54,15 @@ def _generator_args(topology: Any) -> tuple[Any, set[str]]:
     return gen, set(inspect.signature(gen).parameters) - {"seed"}
 
 
+def _with_defaults(task: str, point: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The point over the task's defaults; ValueError naming any parameter the task does not know."""
+    _, topo_names = _generator_args(point.get("topology"))
+    unknown = sorted(set(point) - set(defaults) - topo_names - {"topology", "seed"})
+    if unknown:
+        raise ValueError(f"{task}: unknown parameter {unknown[0]!r} for topology {point['topology']!r}")
+    return {**defaults, **point}
+
+
 def build_network(point: Mapping[str, Any], device: Any = None) -> Any:
     """The :class:`~memsim.circuit.network.Network` described by a point's topology parameters.
 
@@ -148,11 +157,7 @@ def transient(point: Mapping[str, Any]) -> dict[str, Any]:
     from memsim.devices.variability import Variability
     from memsim.solve import Segment, Sine, simulate
 
-    _, topo_names = _generator_args(point.get("topology"))
-    unknown = sorted(set(point) - set(_TRANSIENT) - topo_names - {"topology", "seed"})
-    if unknown:
-        raise ValueError(f"transient: unknown parameter {unknown[0]!r} for topology {point['topology']!r}")
-    p = {**_TRANSIENT, **point}
+    p = _with_defaults("transient", point, _TRANSIENT)
     net = build_network(p, _device(p))
     inputs, outputs = net.inputs, net.outputs
     drive = {inputs[0]: Sine(float(p["amplitude"]), float(p["frequency"]))}
@@ -183,8 +188,7 @@ def transient(point: Mapping[str, Any]) -> dict[str, Any]:
 def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
     """Score a generated topology with the analysers: symmetry, controllability, capacity.
 
-    The graph is oriented for the controller (:func:`memsim.circuit.topologies.orient_by_potential`;
-    layered nets built with ``orientation="backward"`` keep theirs) and
+    The graph is oriented for the controller (:func:`memsim.circuit.topologies.orient_by_potential`) and
     built with ``device`` at states ``x0``; the hardware adds the controller's
     50 ohm sources (:func:`memsim.learning.build_hardware`).
 
@@ -227,15 +231,10 @@ def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
     from memsim.circuit.topologies import orient_by_potential
     from memsim.learning import Controller, build_hardware
 
-    _, topo_names = _generator_args(point.get("topology"))
-    unknown = sorted(set(point) - set(_CODESIGN) - topo_names - {"topology", "seed"})
-    if unknown:
-        raise ValueError(f"codesign: unknown parameter {unknown[0]!r} for topology {point['topology']!r}")
-    p = {**_CODESIGN, **point}
+    p = _with_defaults("codesign", point, _CODESIGN)
     t0 = time.perf_counter()
     graph, rng = _graph(p)
-    if not (p["topology"] == "layered" and p.get("orientation") == "backward"):
-        graph = orient_by_potential(graph)
+    graph = orient_by_potential(graph)
     net = Network.from_graph(graph, _device(p))
     x0 = p["x0"]
     if not (x0 == "random" or (isinstance(x0, (int, float)) and not isinstance(x0, bool) and 0 <= x0 <= 1)):

@@ -240,6 +240,10 @@ def test_orient_by_potential_puts_no_positive_voltage_on_any_device(make):
 
 def test_orient_by_potential_matches_the_backward_layered_orientation_and_validates():
     assert set(orient_by_potential(layered([2, 4, 3])).edges) == set(layered([2, 4, 3], orientation="backward").edges)
+    # an existing numbering (the generators' index attribute, which Network follows) is kept
+    back = layered([2, 4, 3], orientation="backward")
+    assert dict(((u, v), i) for u, v, i in orient_by_potential(back).edges(data="index")) == \
+        dict(((u, v), i) for u, v, i in back.edges(data="index"))
     g = nx.path_graph(3)
     with pytest.raises(ValueError, match="input"):
         orient_by_potential(g)
