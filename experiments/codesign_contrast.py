@@ -48,6 +48,7 @@ import pandas as pd
 
 from memsim import VTEAM, Network, Variability, layered
 from memsim.analysis.symmetry import weighted_asymmetry
+from memsim.devices import functions as fn
 from memsim.learning import Controller, association, build_hardware, train
 
 NAME = "codesign_contrast"
@@ -73,8 +74,8 @@ QUICK = Config(layers=(2, 2, 2), maps=((0, 1),), copies=3, max_eras=4)
 
 
 def prune_threshold(device: VTEAM, x: float) -> float:
-    """Conductance (S) of a VTEAM device at state ``x`` (resistance linear in x)."""
-    return 1.0 / (device.r_on * x + device.r_off * (1.0 - x))
+    """Conductance (S) of ``device`` at state ``x`` (:func:`memsim.devices.functions.conductance`)."""
+    return float(fn.conductance(np.array([device.model_id]), device.pack()[None, :], np.array([x]))[0])
 
 
 def coefficient_of_variation(g: np.ndarray) -> float:
