@@ -223,7 +223,7 @@ def step(
             f"{len(hardware.inputs)} and {len(hardware.outputs)}"
         )
     pulses = controller.pulses
-    k, n_out = state.n_copies, task.n_outputs
+    n_out = task.n_outputs
     active = np.flatnonzero(~state.done)
     pidx = state.order[active, state.position] if active.size else np.zeros(0, dtype=np.int64)
     targets = task.targets[pidx]
