@@ -48,6 +48,7 @@ __all__ = [
     "weights",
     "normalised",
     "states_from_normalised",
+    "states_from_conductances",
     "check_state",
 ]
 
@@ -386,17 +387,29 @@ def normalised(array: SynapseArray, state) -> np.ndarray:
     return out if batched else out[0]
 
 
+def states_from_conductances(array: SynapseArray, g, n_copies: int | None = None) -> np.ndarray:
+    """Device states with conductances ``g`` (S), each cell through its own parameters.
+
+    Conductances outside a cell's range give its bound state.
+    """
+    k = 1 if n_copies is None else n_copies
+    pop = population(array, k)
+    g = np.broadcast_to(np.asarray(g, dtype=float), pop.r_on.shape)
+    g = np.clip(g, 1.0 / pop.r_off, 1.0 / pop.r_on)
+    if _model_is_parallel(array):
+        x = (g - 1.0 / pop.r_off) / (1.0 / pop.r_on - 1.0 / pop.r_off)
+    else:
+        x = (pop.r_off - 1.0 / g) / (pop.r_off - pop.r_on)
+    x = np.clip(x, 0.0, 1.0)
+    return x if n_copies is not None else x[0]
+
+
 def states_from_normalised(array: SynapseArray, gn, n_copies: int | None = None) -> np.ndarray:
     """Device states with normalised conductances ``gn`` (inverse of :func:`normalised`)."""
     gn = np.clip(np.asarray(gn, dtype=float), 0.0, 1.0)
-    k = 1 if n_copies is None else n_copies
-    pop = population(array, k)
-    if _model_is_parallel(array):
-        x = np.broadcast_to(gn, pop.r_on.shape).copy()
-    else:
-        g = 1.0 / pop.r_off + gn * (1.0 / pop.r_on - 1.0 / pop.r_off)
-        x = (pop.r_off - 1.0 / g) / (pop.r_off - pop.r_on)
-    x = np.clip(x, 0.0, 1.0)
+    pop = population(array, 1 if n_copies is None else n_copies)
+    g = 1.0 / pop.r_off + gn * (1.0 / pop.r_on - 1.0 / pop.r_off)
+    x = states_from_conductances(array, g, pop.r_on.shape[0])
     return x if n_copies is not None else x[0]
 
 

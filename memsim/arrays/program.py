@@ -22,9 +22,10 @@ from memsim.arrays.array import (
     IdealArray,
     SynapseArray,
     check_state,
+    conductances,
     normalised,
     population,
-    states_from_normalised,
+    states_from_conductances,
     weights,
 )
 from memsim.arrays.kernels import apply_response
@@ -52,9 +53,9 @@ class UpdatePolicy:
     bits : int or None
         Magnitude bits of the update: ``|dw|`` is rounded to one of
         ``2**bits`` levels ``0, q, ..., (2**bits - 1) q`` with
-        ``q = range / (2**bits - 1)``, the sign kept (``bits = 1`` is a
-        sign-only update of size ``range``); ``range`` is ``clip`` or, if
-        None, the largest ``|dw|`` of the update.
+        ``q = range / (2**bits - 1)``, the sign kept; ``range`` is ``clip`` or, if
+        None, the largest ``|dw|`` of the update (``bits = 1``: each weight is
+        left alone or moved by ``range``).
     clip : float or None
         ``|dw|`` is clipped to this (weight units) first.
     max_pulses : int
@@ -387,28 +388,32 @@ def _pulse_map(step) -> np.ndarray:
     return np.array(out)
 
 
-def _pulses_between(step, s_from: np.ndarray, s_to: np.ndarray) -> np.ndarray:
-    """Pulses (at least 1) the deterministic model needs to move the distance variable from ``s_from`` to ``s_to``."""
+def _pulse_span(step, s_from: np.ndarray, s_to: np.ndarray) -> np.ndarray:
+    """Pulses (real-valued) the deterministic model needs to move the distance variable from ``s_from`` to ``s_to``."""
     traj = _pulse_map(step)
     if traj.size < 2:
-        return np.zeros(np.shape(s_from), dtype=np.int64)
+        return np.zeros(np.broadcast_shapes(np.shape(s_from), np.shape(s_to)))
     k = np.arange(traj.size, dtype=float)
-    n = np.interp(s_to, traj, k) - np.interp(s_from, traj, k)
-    return np.maximum(np.round(n), 1).astype(np.int64)
+    return np.interp(s_to, traj, k) - np.interp(s_from, traj, k)
 
 
 def write_weights(array: SynapseArray, state, targets, *, tolerance: float | None = None, max_iterations: int = 20,
                   only=None, seed=None) -> WriteResult:
     """Program target weights by program-and-verify.
 
-    Each iteration reads every cell's weight (ideal single-cell reads, no read
-    noise), computes from the pulse-response model how many pulses move each
-    cell to its target (differential pairs: set pulses on G+ to raise the
-    weight, on G- to lower it; a pair that would need a device beyond its
-    upper bound is first reset to ``x = 0``, a refresh), applies them and
-    stops where ``|error| <= tolerance`` (default: half the nominal weight
-    step of one set pulse) or after ``max_iterations``. Device spread and
-    cycle-to-cycle noise are what the verify reads correct.
+    Each iteration reads every cell's weight and conductance (ideal
+    single-cell reads, no read noise), computes the conductance each cell
+    must reach (differential pairs: the G+ device rises to raise the weight,
+    the G- device to lower it; a pair that would need a device beyond its
+    upper bound is first reset to ``x = 0``, a refresh), turns it into
+    pulses with the pulse-response model and the cell's calibrated
+    conductance range (each cell's pulse count divided by the gain its last
+    pulses showed, which absorbs the spread of its step size), applies them,
+    and stops where ``|error| <= tolerance``
+    (default: the nominal weight step of one set pulse at mid-range) or after
+    ``max_iterations``. Targets beyond a cell's range (device spread) are
+    approached up to its bound; cycle-to-cycle noise is what the verify reads
+    correct.
 
     Parameters
     ----------
@@ -421,7 +426,7 @@ def write_weights(array: SynapseArray, state, targets, *, tolerance: float | Non
     >>> arr = SynapseArray(3, 2)
     >>> t = np.array([[0.5, -0.2], [0.0, 0.8], [-0.9, 0.1]])
     >>> res = write_weights(arr, initial_state(arr), t)
-    >>> bool(np.abs(res.error).max() <= 0.5 * arr.w_max * 0.01)
+    >>> bool(np.abs(res.error).max() <= 0.01)
     True
     """
     if not isinstance(array, SynapseArray):
@@ -435,12 +440,13 @@ def write_weights(array: SynapseArray, state, targets, *, tolerance: float | Non
     if not (isinstance(max_iterations, int) and max_iterations >= 1):
         raise ValueError(f"max_iterations must be an integer >= 1, got {max_iterations!r}")
     resp = response_of(array)
-    tol = 0.5 * _weight_steps(array)[0] if tolerance is None else tolerance
+    tol = _weight_steps(array)[0] if tolerance is None else tolerance
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tolerance must be a finite number > 0, got {tolerance!r}")
     mask = np.ones(t.shape, bool) if only is None else np.broadcast_to(np.asarray(only, bool), t.shape)
     rng = np.random.default_rng(seed)
     total = np.zeros(s.shape, dtype=np.int64)
+    gain = np.ones(s.shape)
     refreshed, it = 0, 0
     for it in range(1, max_iterations + 1):
         err = np.where(mask, t - weights(array, s), 0.0)
@@ -448,35 +454,48 @@ def write_weights(array: SynapseArray, state, targets, *, tolerance: float | Non
         if not np.any(todo):
             it -= 1
             break
-        gn = normalised(array, s)
-        goal = gn.copy()
+        g = conductances(array, s)
+        pop = population(array, k)
+        g_off, g_on = 1.0 / pop.r_off, 1.0 / pop.r_on
+        goal = g.copy()
+        dg = err / array.weight_per_g
         if array.mapping == "differential":
-            dg = err / array.w_max
-            gp, gm = gn[..., 0::2], gn[..., 1::2]
-            g_move, g_other = np.where(dg > 0, gp, gm), np.where(dg > 0, gm, gp)
+            gp, gm = g[..., 0::2], g[..., 1::2]
+            g_move = np.where(dg > 0, gp, gm)
+            g_other = np.where(dg > 0, gm - g_off[..., 1::2], gp - g_off[..., 0::2])
+            top = np.where(dg > 0, g_on[..., 0::2], g_on[..., 1::2])
             # a pair whose raised device would pass its bound while the other holds conductance is
             # reset (a refresh) and programmed from zero next iteration; out of reach otherwise
-            over = todo & (g_move + np.abs(dg) > 1.0) & (g_other > 0.01)
+            over = todo & (g_move + np.abs(dg) > top) & (g_other > 0.01 * (top - g_off[..., 0::2]))
             if np.any(over):
                 s = s.copy()
                 s[np.repeat(over, 2, axis=-1)] = 0.0
                 refreshed += int(over.sum())
                 todo &= ~over
-            raised = np.minimum(g_move + np.abs(dg), 1.0)
+            raised = g_move + np.abs(dg)
             goal[..., 0::2] = np.where(todo & (dg > 0), raised, gp)
             goal[..., 1::2] = np.where(todo & (dg < 0), raised, gm)
             move = np.repeat(todo, 2, axis=-1)
         else:
-            goal[..., :-1] = np.clip(gn[..., :-1] + err / (2.0 * array.w_max), 0.0, 1.0)
+            goal[..., :-1] = g[..., :-1] + dg
             move = np.zeros(s.shape, bool)
             move[..., :-1] = todo
-        x_goal = states_from_normalised(array, goal, k)
+        goal = np.clip(goal, g_off, g_on)
+        x_goal = states_from_conductances(array, goal, k)
         up = move & (x_goal > s)
         down = move & (x_goal < s)
-        pulses = np.where(up, _pulses_between(resp.up, s, x_goal), 0)
-        pulses = np.where(down, -_pulses_between(resp.down, 1.0 - s, 1.0 - x_goal), pulses)
+        n_up = _pulse_span(resp.up, s, x_goal) / gain
+        n_down = _pulse_span(resp.down, 1.0 - s, 1.0 - x_goal) / gain
+        pulses = np.where(up, np.maximum(np.round(n_up), 1), 0).astype(np.int64)
+        pulses = np.where(down, -np.maximum(np.round(n_down), 1), pulses).astype(np.int64)
+        before = s
         s = program(array, s, pulses, seed=rng)
         total += np.abs(pulses)
+        # each cell's gain (device spread) from how far its pulses moved it, in model pulses
+        moved = np.where(pulses > 0, _pulse_span(resp.up, before, s),
+                         _pulse_span(resp.down, 1.0 - before, 1.0 - s))
+        seen = (pulses != 0) & (np.abs(moved) > 0.5)
+        gain = np.where(seen, np.clip(moved / np.where(pulses != 0, np.abs(pulses), 1), 0.05, 20.0), gain)
     w = weights(array, s)
     if not batched:
         return WriteResult(s[0], w[0], np.asarray(targets, dtype=float), total[0], refreshed, it)
