@@ -273,12 +273,12 @@ class IdealArray:
 
 @dataclass(frozen=True)
 class Population:
-    """Per-cell device parameters of ``K`` copies, shapes ``(K, rows, physical_cols)``.
+    """Per-cell device parameters of ``K`` copies, read-only arrays of shape ``(K, rows, physical_cols)``.
 
     ``r_on``/``r_off`` (ohm) set each cell's conductance range; ``step`` is the
     device-to-device multiplier of the pulse response (mean 1); ``stuck``
-    cells never move from ``stuck_state``; ``params`` (K, cells, P) are the
-    packed parameters the exact writes integrate with.
+    cells never move from ``stuck_state``. Without spread or stuck cells these
+    are broadcast views of one value (no memory per cell).
     """
 
     r_on: np.ndarray
@@ -286,11 +286,20 @@ class Population:
     step: np.ndarray
     stuck: np.ndarray
     stuck_state: np.ndarray
-    params: np.ndarray
+
+    @property
+    def uniform(self) -> bool:
+        """Whether every cell has the nominal parameters and none is stuck."""
+        return self.r_on.strides == (0, 0, 0)
 
 
-@functools.lru_cache(maxsize=32)
+def _spread(var: Variability) -> bool:
+    return var.d2d > 0 or var.p_stuck_on > 0 or var.p_stuck_off > 0
+
+
+@functools.lru_cache(maxsize=64)
 def _copy_population(array: SynapseArray, copy: int) -> tuple[np.ndarray, ...]:
+    """Packed parameters (cells, P), step factors, stuck mask and stuck states of one copy."""
     n = array.rows * array.physical_cols
     nominal = array.device.pack()
     model = np.full(n, array.device.model_id)
@@ -307,6 +316,25 @@ def _copy_population(array: SynapseArray, copy: int) -> tuple[np.ndarray, ...]:
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def _population(array: SynapseArray, k: int) -> Population:
+    shape = (k,) + array.cell_shape
+    if not _spread(array.variability):
+        def const(v, dtype=float):
+            return np.broadcast_to(np.array(v, dtype=dtype), shape)
+
+        dev = array.device
+        return Population(const(dev.r_on), const(dev.r_off), const(1.0), const(False, bool), const(0.0))
+    parts = [_copy_population(array, c) for c in range(k)]
+    params = np.stack([p[0] for p in parts])
+    arrays = (params[:, :, 0].reshape(shape), params[:, :, 1].reshape(shape),
+              np.stack([p[1] for p in parts]).reshape(shape), np.stack([p[2] for p in parts]).reshape(shape),
+              np.stack([p[3] for p in parts]).reshape(shape))
+    for a in arrays:
+        a.flags.writeable = False
+    return Population(*arrays)
+
+
 def population(array: SynapseArray, n_copies: int | None = None) -> Population:
     """The device population of copies ``0 .. n_copies - 1`` (one copy if None).
 
@@ -321,22 +349,23 @@ def population(array: SynapseArray, n_copies: int | None = None) -> Population:
     >>> bool(np.array_equal(p4.r_on[0], p1.r_on[0])), p4.r_on.shape
     (True, (4, 2, 4))
     """
-    k = 1 if n_copies is None else int(n_copies)
-    parts = [_copy_population(array, c) for c in range(k)]
-    shape = (k,) + array.cell_shape
-    params = np.stack([p[0] for p in parts])
-    return Population(
-        r_on=params[:, :, 0].reshape(shape),
-        r_off=params[:, :, 1].reshape(shape),
-        step=np.stack([p[1] for p in parts]).reshape(shape),
-        stuck=np.stack([p[2] for p in parts]).reshape(shape),
-        stuck_state=np.stack([p[3] for p in parts]).reshape(shape),
-        params=params,
-    )
+    return _population(array, 1 if n_copies is None else int(n_copies))
 
 
-def check_state(array: SynapseArray | IdealArray, state, name: str = "state") -> tuple[np.ndarray, bool]:
-    """Validate a state; return it as ``(K, rows, physical_cols)`` and whether it had a copy axis."""
+def cell_params(array: SynapseArray, n_copies: int) -> np.ndarray:
+    """Packed device parameters ``(n_copies * rows * physical_cols, P)`` of every cell (for exact writes)."""
+    if not _spread(array.variability):
+        nominal = array.device.pack()
+        return np.broadcast_to(nominal, (n_copies * array.rows * array.physical_cols, nominal.size))
+    return np.concatenate([_copy_population(array, c)[0] for c in range(n_copies)])
+
+
+def check_state(array: SynapseArray | IdealArray, state, name: str = "state", *,
+                values: bool = True) -> tuple[np.ndarray, bool]:
+    """Validate a state; return it as ``(K, rows, physical_cols)`` and whether it had a copy axis.
+
+    ``values=False`` checks the shape only (for callers whose kernels check the values).
+    """
     s = np.asarray(state, dtype=float)
     cell = array.cell_shape
     if s.shape == cell:
@@ -345,9 +374,12 @@ def check_state(array: SynapseArray | IdealArray, state, name: str = "state") ->
         batched = True
     else:
         raise ValueError(f"{name} must have shape {cell} or (K,) + {cell}, got {s.shape}")
-    if not np.all(np.isfinite(s)):
+    if not values or s.size == 0:
+        return s, batched
+    lo, hi = float(s.min()), float(s.max())  # NaN propagates into both
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name} must be finite")
-    if isinstance(array, SynapseArray) and not np.all((s >= 0) & (s <= 1)):
+    if isinstance(array, SynapseArray) and not (lo >= 0 and hi <= 1):
         raise ValueError(f"{name} holds device states, which must lie in [0, 1]")
     return s, batched
 

@@ -75,7 +75,7 @@ def _step_np(fam: int, theta: np.ndarray, n_theta: int, s: np.ndarray) -> np.nda
 def apply_response_numpy(x, counts, scale, fam, theta, n_theta, sigma, seed, cell0=0):
     """NumPy twin of :func:`apply_response` (same arguments, same numbers)."""
     gn = np.array(x, dtype=float)
-    counts = np.asarray(counts, dtype=np.int64)
+    counts = np.stack([np.zeros(gn.size, np.int64) if c is None else np.asarray(c, np.int64) for c in counts])
     cells = cell0 + np.arange(gn.size)
     pulse_no = np.zeros(gn.size, dtype=np.int64)
     # phases: full set or reset (sign of counts[0]), half set, half reset
@@ -117,47 +117,81 @@ def _normal(seed, cell, pulse):
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-@nb.njit(cache=True)
-def _step(fam, theta, n_theta, s):
+@nb.njit(cache=True, inline="always")
+def _step(fam, theta, d, n_theta, s):
     if fam == 0:
-        f = theta[0] * (1.0 - s)
+        f = theta[d, 0] * (1.0 - s)
     elif fam == 1:
-        f = theta[0] + theta[1] * s
+        f = theta[d, 0] + theta[d, 1] * s
     elif fam == 2:
-        f = theta[0] * np.exp(theta[1] * s)
+        f = theta[d, 0] * np.exp(theta[d, 1] * s)
     else:
         pos = s * (n_theta - 1)
         k = min(int(np.floor(pos)), n_theta - 2)
         frac = pos - k
-        f = theta[k] * (1.0 - frac) + theta[k + 1] * frac
+        f = theta[d, k] * (1.0 - frac) + theta[d, k + 1] * frac
     return max(f, 0.0)
 
 
+@nb.njit(cache=True, inline="always")
+def _pulses(s, n, d, fam, theta, n_theta, scale, sigma, seed, cell, p):
+    """``n`` pulses of step ``d`` moving the distance variable ``s`` up; returns (s, pulses so far)."""
+    fd, nd = fam[d], n_theta[d]
+    for _ in range(n):
+        f = _step(fd, theta, d, nd, s) * scale
+        if sigma > 0:
+            f *= np.exp(sigma * _normal(seed, cell, p) - 0.5 * sigma * sigma)
+        s = min(s + f, 1.0)
+        p += 1
+    return s, p
+
+
 @nb.njit(cache=True)
-def _apply_response(gn, counts, scale, fam, theta, n_theta, sigma, seed, cell0, out):
-    half = 0.5 * sigma * sigma
-    for c in range(gn.size):
-        g = gn[c]
+def _apply_range(lo, hi, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0, out):
+    per_cell = scale.size > 1
+    bad = 0
+    for c in range(lo, hi):
+        g = x[c]
+        if not (g >= 0.0 and g <= 1.0):
+            bad += 1
+            out[c] = g
+            continue
+        sc = scale[c] if per_cell else scale[0]
         p = 0
-        for phase in range(3):
-            n = counts[phase, c]
+        for phase in range(3 if half else 1):
+            if phase == 0:
+                n = full[c]
+                d = 0 if n >= 0 else 1
+                n = abs(n)
+            elif phase == 1:
+                n, d = h_up[c], 2
+            else:
+                n, d = h_down[c], 3
             if n == 0:
                 continue
-            if phase == 0:
-                d = 0 if n > 0 else 1
-                n = abs(n)
-            else:
-                d = phase + 1
+            # a down step moves the distance from the upper bound, 1 - g, up
             up = d == 0 or d == 2
-            for _ in range(n):
-                s = g if up else 1.0 - g
-                f = _step(fam[d], theta[d], n_theta[d], s) * scale[c]
-                if sigma > 0:
-                    f *= np.exp(sigma * _normal(seed, cell0 + c, p) - half)
-                g = g + f if up else g - f
-                g = min(max(g, 0.0), 1.0)
-                p += 1
+            s, p = _pulses(g if up else 1.0 - g, n, d, fam, theta, n_theta, sc, sigma, seed, cell0 + c, p)
+            g = s if up else 1.0 - s
         out[c] = g
+    return bad
+
+
+#: Cells per parallel chunk (the chunks, not the cells, are spread over threads).
+_CHUNK = 1 << 16
+
+
+@nb.njit(cache=True, parallel=True)
+def _apply_response(x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0, out):
+    """Returns the number of states outside [0, 1] (they are left unchanged)."""
+    n_chunks = (x.size + _CHUNK - 1) // _CHUNK
+    bad = np.zeros(n_chunks, dtype=np.int64)
+    for t in nb.prange(n_chunks):
+        lo = t * _CHUNK
+        hi = min(lo + _CHUNK, x.size)
+        bad[t] = _apply_range(lo, hi, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed,
+                              cell0, out)
+    return bad.sum()
 
 
 def apply_response(x, counts, scale, fam, theta, n_theta, sigma, seed, cell0=0):
@@ -166,10 +200,11 @@ def apply_response(x, counts, scale, fam, theta, n_theta, sigma, seed, cell0=0):
     Parameters
     ----------
     x : (C,) device states in [0, 1].
-    counts : (3, C) int: signed full pulses (+ set, - reset), half-amplitude
-        set pulses, half-amplitude reset pulses (half-select disturbance); a
-        cell takes them in that order.
-    scale : (C,) per-cell step multipliers (device-to-device spread).
+    counts : (3, C) int, or a sequence ``(full, half_up, half_down)`` whose
+        last two may be None (no half-select disturbance): signed full pulses
+        (+ set, - reset), half-amplitude set pulses, half-amplitude reset
+        pulses; a cell takes them in that order.
+    scale : (C,) per-cell step multipliers (device-to-device spread), or (1,) for all.
     fam : (4,) family codes of the up, down, half-up and half-down steps.
     theta : (4, N_THETA) packed step parameters; n_theta : (4,) their lengths.
     sigma : log-normal cycle-to-cycle sigma of each step.
@@ -178,10 +213,26 @@ def apply_response(x, counts, scale, fam, theta, n_theta, sigma, seed, cell0=0):
     Returns
     -------
     (C,) new states.
+
+    Raises
+    ------
+    ValueError
+        If a state is not a number in [0, 1].
     """
-    out = np.empty(np.shape(x))
-    _apply_response(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(counts, dtype=np.int64),
-                    np.ascontiguousarray(scale, dtype=np.float64), np.ascontiguousarray(fam, dtype=np.int64),
-                    np.ascontiguousarray(theta, dtype=np.float64), np.ascontiguousarray(n_theta, dtype=np.int64),
-                    float(sigma), np.uint64(seed), np.int64(cell0), out)
+    full, h_up, h_down = counts
+    half = h_up is not None
+    full = np.ascontiguousarray(full, dtype=np.int64).reshape(-1)
+    h_up = full if not half else np.ascontiguousarray(h_up, dtype=np.int64).reshape(-1)
+    h_down = full if not half else np.ascontiguousarray(h_down, dtype=np.int64).reshape(-1)
+    scale = np.ascontiguousarray(scale, dtype=np.float64).reshape(-1)
+    if scale.size not in (1, full.size):
+        raise ValueError(f"scale must have 1 or {full.size} values, got {scale.size}")
+    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    out = np.empty(x.size)
+    bad = _apply_response(x, full, h_up, h_down, half, scale,
+                          np.ascontiguousarray(fam, dtype=np.int64), np.ascontiguousarray(theta, dtype=np.float64),
+                          np.ascontiguousarray(n_theta, dtype=np.int64), float(sigma), np.uint64(seed),
+                          np.int64(cell0), out)
+    if bad:
+        raise ValueError(f"state holds device states, which must lie in [0, 1]; {bad} do not")
     return out

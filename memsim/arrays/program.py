@@ -21,6 +21,7 @@ import numpy as np
 from memsim.arrays.array import (
     IdealArray,
     SynapseArray,
+    cell_params,
     check_state,
     conductances,
     normalised,
@@ -194,7 +195,7 @@ def program(array: SynapseArray, state, pulses, *, scheme: Scheme = "cell", seed
         raise ValueError(f"program needs a SynapseArray, got {type(array).__name__}")
     if scheme not in ("cell", "half_select"):
         raise ValueError(f"scheme must be 'cell' or 'half_select', got {scheme!r}")
-    s, batched = check_state(array, state)
+    s, batched = check_state(array, state, values=array.write == "exact")
     n = np.asarray(pulses)
     if n.size and not np.issubdtype(n.dtype, np.integer):
         if not np.all(np.isfinite(n)) or np.any(n != np.round(n)):
@@ -202,18 +203,18 @@ def program(array: SynapseArray, state, pulses, *, scheme: Scheme = "cell", seed
         n = n.astype(np.int64)
     if n.shape not in (s.shape[1:], s.shape) and not (not batched and n.shape == s.shape[1:]):
         raise ValueError(f"pulses must have shape {s.shape[1:]} or {s.shape}, got {n.shape}")
-    n = np.broadcast_to(n.astype(np.int64), s.shape)
+    n = np.broadcast_to(n.astype(np.int64, copy=False), s.shape)
     k = s.shape[0]
     pop = population(array, k)
+    h_up = h_down = None
     if scheme == "half_select":
         h_up, h_down = _half_select_counts(n)
-    else:
-        h_up = h_down = np.zeros_like(n)
     if array.write == "exact":
         new = _program_exact(array, s, n, h_up, h_down, pop, seed)
     else:
         new = _program_response(array, s, n, h_up, h_down, pop, seed, scheme)
-    new = np.where(pop.stuck, s, new)
+    if not pop.uniform:
+        new = np.where(pop.stuck, s, new)
     return new if batched else new[0]
 
 
@@ -225,9 +226,9 @@ def _program_response(array, s, n, h_up, h_down, pop, seed, scheme):
     fam = np.array([p[0] for p in packed])
     theta = np.stack([p[1] for p in packed])
     n_theta = np.array([p[2] for p in packed])
-    counts = np.stack([n.reshape(-1), h_up.reshape(-1), h_down.reshape(-1)])
-    out = apply_response(s.reshape(-1), counts, pop.step.reshape(-1), fam, theta, n_theta,
-                         array.variability.c2c, _seed64(seed))
+    step = pop.step if not pop.uniform else np.ones(1)
+    sigma = array.variability.c2c
+    out = apply_response(s, (n, h_up, h_down), step, fam, theta, n_theta, sigma, _seed64(seed) if sigma > 0 else 0)
     return out.reshape(s.shape)
 
 
@@ -235,9 +236,10 @@ def _program_exact(array, s, n, h_up, h_down, pop, seed):
     rng = np.random.default_rng(seed)
     dev, pulse = array.device, array.pulse
     x = s.reshape(-1).copy()
-    params = pop.params.reshape(-1, pop.params.shape[-1])
-    phases = ((np.maximum(n, 0), pulse.v_set), (np.maximum(-n, 0), pulse.v_reset),
-              (h_up, 0.5 * pulse.v_set), (h_down, 0.5 * pulse.v_reset))
+    params = cell_params(array, s.shape[0])
+    phases = [(np.maximum(n, 0), pulse.v_set), (np.maximum(-n, 0), pulse.v_reset)]
+    if h_up is not None:
+        phases += [(h_up, 0.5 * pulse.v_set), (h_down, 0.5 * pulse.v_reset)]
     for counts, v in phases:
         c = counts.reshape(-1)
         for r in range(int(c.max(initial=0))):

@@ -189,15 +189,17 @@ def read(array, state, inputs, *, seed=None) -> np.ndarray:
     g = conductances(array, s)
     ys = []
     for c in range(k):
-        v = xb[c] * array.v_read
         if array.r_wire == 0:
-            cur = v @ g[c]
-        elif v.shape[0] < rows:
+            # linear in the conductances: combine the columns first, one product of the logical size
+            ys.append(xb[c] @ _combine(array, g[c]))
+            continue
+        v = xb[c] * array.v_read
+        if v.shape[0] < rows:
             cur = _batch_currents(g[c], array.r_wire, v)
         else:
             cur = v @ effective_conductance(g[c], array.r_wire)
-        ys.append(_outputs(array, cur))
-    y = np.stack(ys) / array.v_read
+        ys.append(_combine(array, cur) / array.v_read)
+    y = np.stack(ys)
     if array.read_noise > 0:
         y = y + array.read_noise * np.random.default_rng(seed).standard_normal(y.shape)
     if array.adc_bits is not None or array.adc_range is not None:
@@ -222,10 +224,10 @@ def _batch_currents(g_cells: np.ndarray, r_wire: float, v: np.ndarray) -> np.nda
     return -np.asarray(l_oi @ v.T - l_of @ z).T
 
 
-def _outputs(array: SynapseArray, cur: np.ndarray) -> np.ndarray:
-    """Bit-line currents (B, physical_cols) -> weight units x v_read (B, cols)."""
+def _combine(array: SynapseArray, cur: np.ndarray) -> np.ndarray:
+    """Physical columns (..., physical_cols) -> weight units (..., cols): pair or reference difference."""
     if array.mapping == "differential":
-        d = cur[:, 0::2] - cur[:, 1::2]
+        d = cur[..., 0::2] - cur[..., 1::2]
     else:
-        d = cur[:, :-1] - cur[:, -1:]
+        d = cur[..., :-1] - cur[..., -1:]
     return d * array.weight_per_g
