@@ -449,8 +449,9 @@ def initial_state(array: SynapseArray | IdealArray, n_copies: int | None = None)
     """The state of zero weights (before any programming).
 
     Differential pairs start with both devices OFF (``x = 0``); the reference
-    mapping starts every cell, the reference column included, at mid-range
-    conductance. Stuck cells sit at their stuck state. An :class:`IdealArray`
+    mapping starts every cell, the reference column included, at the nominal
+    mid-range conductance (a cell whose spread range excludes it sits at its
+    nearest bound). Stuck cells sit at their stuck state. An :class:`IdealArray`
     starts at zeros.
 
     Examples
@@ -468,7 +469,7 @@ def initial_state(array: SynapseArray | IdealArray, n_copies: int | None = None)
     if array.mapping == "differential":
         x = np.zeros((k,) + array.cell_shape)
     else:
-        x = states_from_normalised(array, 0.5, k)
+        x = states_from_conductances(array, 0.5 * sum(array.g_range), k)
     pop = population(array, k)
     x = np.where(pop.stuck, pop.stuck_state, x)
     return x if n_copies is not None else x[0]
