@@ -151,7 +151,7 @@ def _k_layer(table: np.ndarray, max_spikes: int) -> int:
 
 
 def forward(input_times, weights, neurons, *, t_max: float, max_spikes: int = 32,
-            engine: Engine = "numba") -> Trace:
+            engine: Engine = "numba", parallel: bool = False) -> Trace:
     """Exact event-driven forward pass; returns the spike times of every layer and the currents at them.
 
     Parameters
@@ -165,6 +165,8 @@ def forward(input_times, weights, neurons, *, t_max: float, max_spikes: int = 32
         Spikes recorded per neuron in ``"multi"`` layers (``"ttfs"`` layers record 1);
         a neuron wanting more raises ``ValueError``.
     engine : ``"numba"`` (default) or ``"python"`` (the slow twin, for tests).
+    parallel : bool
+        Spread the samples over numba's threads (same numbers).
 
     Examples
     --------
@@ -182,13 +184,13 @@ def forward(input_times, weights, neurons, *, t_max: float, max_spikes: int = 32
     for l, tb in enumerate(tables[:-1]):
         if np.isinf(tb[:, THRESHOLD]).any():
             raise ValueError(f"neurons[{l}] has an infinite threshold: only the last layer may be non-spiking")
-    kern = _ENGINES[engine]
+    fwd = kernels.layer_forward_parallel if (parallel and engine == "numba") else _ENGINES[engine].layer_forward
     times, i_spk, i_rel, out = [], [], [], None
     pre = x
     for l, (w, tb) in enumerate(zip(ws, tables)):
         tp, src, _, nv = _events(pre, t_max)
         k = _k_layer(tb, int(max_spikes))
-        out = kern.layer_forward(tp, src, nv, w, tb, t_max, k)
+        out = fwd(tp, src, nv, w, tb, t_max, k)
         if out[4].any():
             raise ValueError(f"max_spikes={max_spikes} is too small: a neuron of layer {l} fires more often")
         times.append(out[0])
@@ -263,7 +265,7 @@ def reconstruct(input_times, times, weights, neurons, *, t_max: float) -> Trace:
 
 
 def backward(input_times, trace: Trace, weights, neurons, *, t_max: float, dl_dt=None, dl_dvmax=None,
-             per_sample: bool = False, engine: Engine = "numba") -> list[np.ndarray]:
+             per_sample: bool = False, engine: Engine = "numba", parallel: bool = False) -> list[np.ndarray]:
     """EventProp: ``dL/dW`` for every layer from a :class:`Trace` and the loss gradient at the output.
 
     Parameters
@@ -277,6 +279,7 @@ def backward(input_times, trace: Trace, weights, neurons, *, t_max: float, dl_dt
         ``dL/dVmax`` of a non-spiking output layer.
     per_sample : bool
         Return ``(B, N_l, N_{l-1})`` gradients instead of their sum over the batch.
+    engine, parallel : as for :func:`forward`.
 
     The adjoint (Wunderlich & Pehle 2021, eq. 3-4 and Table 2) is integrated
     layer by layer from the output down: each layer's pass yields ``dL/dW`` and
@@ -320,7 +323,7 @@ def backward(input_times, trace: Trace, weights, neurons, *, t_max: float, dl_dt
         g_v = np.asarray(dl_dvmax, dtype=float)
         if g_v.shape != (n_b, ws[-1].shape[0]):
             raise ValueError(f"dl_dvmax must have shape {(n_b, ws[-1].shape[0])}, got {g_v.shape}")
-    kern = _ENGINES[engine]
+    bwd = kernels.layer_backward_parallel if (parallel and engine == "numba") else _ENGINES[engine].layer_backward
     grads: list[np.ndarray] = [np.empty(0)] * len(ws)
     for l in range(len(ws) - 1, -1, -1):
         pre = x if l == 0 else trace.times[l - 1]
@@ -332,7 +335,7 @@ def backward(input_times, trace: Trace, weights, neurons, *, t_max: float, dl_dt
             vm = (z, z, np.full(z.shape, -1, np.int64), z)
         tl = trace.times[l]
         count = np.isfinite(tl).sum(axis=-1).astype(np.int64)
-        dw, dtp = kern.layer_backward(tp, src, nv, ws[l], tables[l], t_max, np.ascontiguousarray(tl), count,
+        dw, dtp = bwd(tp, src, nv, ws[l], tables[l], t_max, np.ascontiguousarray(tl), count,
                                       np.ascontiguousarray(trace.i_spike[l]), np.ascontiguousarray(trace.i_release[l]),
                                       np.ascontiguousarray(g_t), *vm)
         grads[l] = dw if per_sample else dw.sum(axis=0)

@@ -15,7 +15,9 @@ A layer is fed by one sorted list of presynaptic events per sample:
 ``tp[b, e]`` (times, ascending; only the first ``n_valid[b]`` are used) and
 ``src[b, e]`` (presynaptic neuron of each event). Every neuron of the layer
 is independent given that list, so a feed-forward network is run layer by
-layer (:mod:`memsim.snn.eventprop`). Samples run in parallel (``prange``).
+layer (:mod:`memsim.snn.eventprop`). Samples are independent too: the
+``*_parallel`` variants spread them over numba's threads (``prange``); the
+plain ones run serially (faster on a machine whose cores are busy).
 
 Threshold crossings: between events ``V(s) = a exp(-s/tau_mem) + b
 exp(-s/tau_syn)`` has at most one critical point ``s*`` (closed form in
@@ -32,7 +34,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["layer_forward", "layer_backward"]
+__all__ = ["layer_forward", "layer_backward", "layer_forward_parallel", "layer_backward_parallel"]
 
 _MAX_ITER = 100
 
@@ -66,7 +68,7 @@ def _peak(v0, i0, tm, ts):
 @njit(cache=True, error_model="numpy")
 def _crossing(v0, i0, span, tm, ts, th):
     """First ``s`` in ``(0, span]`` with ``V(s) = th`` (``v0 < th``, ``th > 0``), or ``-1``."""
-    if span <= 0.0 or i0 <= v0:
+    if span <= 0.0 or i0 <= v0 or i0 < th:  # V never exceeds max(v0, i0) (V rises only while below I)
         return -1.0
     end = min(span, _peak(v0, i0, tm, ts))
     ve, _ = _prop(v0, i0, end, tm, ts)
@@ -93,8 +95,7 @@ def _crossing(v0, i0, span, tm, ts, th):
     return s
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def layer_forward(tp, src, n_valid, w, table, t_max, k_max):
+def _layer_forward(tp, src, n_valid, w, table, t_max, k_max):
     """Exact event-driven forward pass of one layer for a batch of samples.
 
     Parameters
@@ -154,6 +155,8 @@ def layer_forward(tp, src, n_valid, w, table, t_max, k_max):
                 te = tp[b, e] if e < nv else t_max
                 while True:
                     if t < release:  # held after a spike
+                        if release == math.inf:
+                            break  # one-spike mode: nothing more to record
                         if release > te:
                             cur *= math.exp(-(te - t) / ts)
                             t = te
@@ -187,11 +190,14 @@ def layer_forward(tp, src, n_valid, w, table, t_max, k_max):
                             vp, _ = _prop(v, cur, sp, tm, ts)
                             if vp > best:
                                 best, t_best, vd_best, e_best = vp, t + sp, 0.0, -1
-                    v, cur = _prop(v, cur, span, tm, ts)
+                    if span > 0.0:
+                        v, cur = _prop(v, cur, span, tm, ts)
                     t = te
                     if track and v > best:
                         best, t_best, vd_best = v, te, (cur - v) / tm
                         e_best = e if e < nv else -1
+                    break
+                if release == math.inf and not track:
                     break
                 if e < nv:
                     cur += w[i, src[b, e]]
@@ -204,8 +210,7 @@ def layer_forward(tp, src, n_valid, w, table, t_max, k_max):
     return times, i_spike, i_release, count, overflow, vmax, t_vmax, vdot_vmax, e_vmax
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def layer_backward(tp, src, n_valid, w, table, t_max, times, count, i_spike, i_release, dl_dt,
+def _layer_backward(tp, src, n_valid, w, table, t_max, times, count, i_spike, i_release, dl_dt,
                    t_vmax, vdot_vmax, e_vmax, dl_dvmax):
     """EventProp adjoint of one layer (Wunderlich & Pehle 2021), backwards from ``t_max``.
 
@@ -265,11 +270,12 @@ def layer_backward(tp, src, n_valid, w, table, t_max, times, count, i_spike, i_r
                 if tc == -math.inf:
                     break
                 s = t - tc
-                if clamped:
-                    li *= math.exp(-s / ts)
-                else:
-                    li = li * math.exp(-s / ts) + lv * _phi(s, tm, ts) / tm
-                    lv *= math.exp(-s / tm)
+                if s > 0.0 and (li != 0.0 or lv != 0.0):  # a zero costate stays zero
+                    if clamped:
+                        li *= math.exp(-s / ts)
+                    else:
+                        li = li * math.exp(-s / ts) + lv * _phi(s, tm, ts) / tm
+                        lv *= math.exp(-s / tm)
                 t = tc
                 if c_r == tc:
                     r_k = lv * (i_release[b, i, k] - vr) / tm
@@ -296,3 +302,11 @@ def layer_backward(tp, src, n_valid, w, table, t_max, times, count, i_spike, i_r
                         vm_pending = False
                     e -= 1
     return dw, dl_dtp
+
+
+#: Serial kernels (the default: on a machine shared with other work, threads cost more than they gain).
+layer_forward = njit(cache=True, error_model="numpy")(_layer_forward)
+layer_backward = njit(cache=True, error_model="numpy")(_layer_backward)
+#: The same loops with samples spread over numba's threads (``prange``).
+layer_forward_parallel = njit(parallel=True, error_model="numpy")(_layer_forward)
+layer_backward_parallel = njit(parallel=True, error_model="numpy")(_layer_backward)
