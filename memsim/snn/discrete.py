@@ -70,7 +70,8 @@ def forward_discrete(input_times, weights, neurons, *, t_max: float, dt: float, 
             i = i - dt * i / ts
             cross = free & (v_new >= th)
             if cross.any():
-                tc = t + dt * (th - v) / (v_new - v)
+                with np.errstate(divide="ignore", invalid="ignore"):  # only crossing entries are used
+                    tc = t + dt * (th - v) / (v_new - v)
                 bb, nn = np.nonzero(cross)
                 room = count[bb, nn] < k_max
                 times[bb[room], nn[room], count[bb[room], nn[room]]] = tc[bb[room], nn[room]]
