@@ -134,7 +134,7 @@ def test_parallel_kernels_give_the_same_numbers():
 def test_refractory_period_separates_spikes():
     # a constant strong drive: with a 2 us hold consecutive spikes are more than 2 us apart
     lif = LIF(mode="multi", refractory=2e-6)
-    x = np.linspace(0, 30e-6, 31)[None, :, None].repeat(1, 0).reshape(1, 31, 1)
+    x = np.linspace(0, 30e-6, 31).reshape(1, 31, 1)  # 31 inputs, one spike each, 1 us apart
     tr = forward(x, [np.full((1, 31), 3.0)], lif, t_max=T_MAX)
     t = tr.times[0][0, 0]
     t = t[np.isfinite(t)]
