@@ -12,8 +12,11 @@ Neural Comput. 21, 2123, 2009; Madireddy, Yanguas-Gil & Balaprakash, ICONS 2019)
 Learning is online: one pass over the training data, ``batch`` samples per update; every update
 is a rule of :mod:`memsim.plasticity.rules` and reaches the weights only through
 :func:`memsim.arrays.apply_update` (so the device's quantisation, nonlinearity and noise act on
-every rule). With an :class:`~memsim.arrays.IdealArray` a compiled loop runs the same arithmetic
-(:func:`train` chooses it; ``engine="python"`` forces the reference loop).
+every rule). With an :class:`~memsim.arrays.IdealArray`, or a pulse-response array read without
+wire resistance, converters or noise and updated without refresh, a compiled loop runs the same
+arithmetic (:func:`train` chooses it; ``engine="python"`` forces the reference loop). The compiled
+device loop draws its random numbers from a counter-based generator, so it matches the reference
+number for number only when nothing is random (deterministic rounding, no cycle noise).
 """
 
 from __future__ import annotations
@@ -26,7 +29,19 @@ from typing import Literal
 import numba as nb
 import numpy as np
 
-from memsim.arrays import IdealArray, SynapseArray, UpdatePolicy, apply_update, initial_state, read, weights
+from memsim.arrays import (
+    IdealArray,
+    SynapseArray,
+    UpdatePolicy,
+    apply_update,
+    initial_state,
+    population,
+    read,
+    weights,
+)
+from memsim.arrays.program import _weight_steps, response_of
+from memsim.devices.models import MODEL_GMS
+from memsim.plasticity.kernels import train_response
 from memsim.plasticity.rules import (
     BCM,
     AntiHebbian,
@@ -327,6 +342,8 @@ def train(
         correct = _train_ideal(code.astype(np.int64), labels.astype(np.int64), w, _RULE_CODES[type(rule)],
                                _rule_params(rule), int(batch), theta)
         return Trained(w, theta if isinstance(rule, BCM) else None, correct / labels.size, "compiled")
+    if engine == "auto" and _compiles(array, state, policy):
+        return _train_compiled(array, state, code, labels, rule, rstate, batch, policy, seed)
     rng = np.random.default_rng(seed)
     correct = 0
     starts = range(0, labels.size, batch)
@@ -342,6 +359,42 @@ def train(
         dw, rstate = delta_w(rule, pre, out, t, weights(array, state), rstate)
         state = apply_update(array, state, dw, policy, seed=rng).state
     return Trained(state, rstate, correct / labels.size, "python")
+
+
+def _compiles(array, state, policy) -> bool:
+    """Whether the compiled device loop reproduces the reference loop for this array and policy."""
+    if not isinstance(array, SynapseArray) or array.write != "response" or np.ndim(state) != 2:
+        return False
+    plain_read = (array.r_wire == 0 and array.dac_bits is None and array.adc_bits is None
+                  and array.adc_range is None and array.read_noise == 0)
+    policy = UpdatePolicy() if policy is None else policy
+    return plain_read and not (policy.refresh and array.mapping == "differential")
+
+
+def _train_compiled(array, state, code, labels, rule, rstate, batch, policy, seed) -> Trained:
+    policy = UpdatePolicy() if policy is None else policy
+    pop = population(array)
+    resp = response_of(array)
+    packed = [st.packed() for st in (resp.up, resp.down, resp.up, resp.down)]
+    one = np.ones((1, 1))
+    r_on = one * array.device.r_on if pop.uniform else np.ascontiguousarray(pop.r_on[0])
+    r_off = one * array.device.r_off if pop.uniform else np.ascontiguousarray(pop.r_off[0])
+    step = one if pop.uniform else np.ascontiguousarray(pop.step[0])
+    stuck = np.zeros(array.cell_shape, dtype=np.bool_) if pop.uniform else np.ascontiguousarray(pop.stuck[0])
+    x = np.array(state, dtype=float)
+    theta = np.zeros(array.cols) if rstate is None else np.array(rstate, dtype=float)
+    pol = np.array([("deterministic", "stochastic", "pulse_train").index(policy.rounding),
+                    -1 if policy.bits is None else policy.bits, -1.0 if policy.clip is None else policy.clip,
+                    policy.max_pulses, policy.train_length], dtype=float)
+    correct = train_response(
+        code.astype(np.int64), labels.astype(np.int64), x, r_on, r_off, step, stuck,
+        array.device.model_id == MODEL_GMS, array.mapping == "differential", array.weight_per_g,
+        np.array([p[0] for p in packed]), np.stack([p[1] for p in packed]), np.array([p[2] for p in packed]),
+        np.array(_weight_steps(array)), pol, array.variability.c2c,
+        np.uint64(np.random.default_rng(seed).integers(0, 2**63)), _RULE_CODES[type(rule)], _rule_params(rule),
+        int(batch), theta)
+    x = np.where(stuck, np.asarray(state), x) if not pop.uniform else x
+    return Trained(x, theta if isinstance(rule, BCM) else None, correct / labels.size, "compiled")
 
 
 def evaluate(mb: MushroomBody, array, state, x, y, *, code: np.ndarray | None = None, seed=None,

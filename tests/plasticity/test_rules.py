@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from memsim.arrays import IdealArray, UpdatePolicy, preset_array, weights
+from memsim.arrays import IdealArray, UpdatePolicy, initial_state, preset_array, weights
 from memsim.plasticity import (
     BCM,
     RULES,
@@ -162,3 +162,43 @@ def test_bad_training_input_names_the_argument():
         train(mb, x, np.array([0, 1, 0]), Hebbian(), IdealArray(10, 2), batch=0)
     with pytest.raises(ValueError, match="UpdatePolicy"):
         UpdatePolicy(bits=0)
+
+
+@pytest.mark.parametrize("preset", ["rpu", "gms", "vteam"])
+@pytest.mark.parametrize("name", ["delta", "oja", "bcm", "hebbian_decay"])
+def test_compiled_device_loop_equals_the_reference_loop(preset, name):
+    # With nothing random (deterministic rounding, no cycle noise, no spread) the compiled device
+    # loop and the reference loop (read -> delta_w -> apply_update) do the same arithmetic; they
+    # agree exactly here, 1e-12 allowed for summation order.
+    from memsim.devices import Variability
+
+    rng = np.random.default_rng(2)
+    mb = MushroomBody(n_inputs=20, n_kc=60, n_outputs=3, sparsity=0.1)
+    x = rng.random((60, 20)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    arr = preset_array(preset, 60, 3, variability=Variability())
+    pol = UpdatePolicy(rounding="deterministic", refresh=False, bits=6)
+    a = train(mb, x, y, RULES[name](lr=0.3), arr, batch=2, policy=pol)
+    b = train(mb, x, y, RULES[name](lr=0.3), arr, batch=2, policy=pol, engine="python")
+    assert a.engine == "compiled" and b.engine == "python"
+    np.testing.assert_allclose(a.state, b.state, rtol=0, atol=1e-12)
+    assert np.abs(a.state - initial_state(arr)).max() > 0
+
+
+def test_compiled_device_loop_with_noise_matches_the_reference_statistically():
+    # Stochastic rounding, 30 % spread and cycle noise (the RPU preset): the two loops draw
+    # different random numbers, so their test accuracies are compared over 3 seeds each; the
+    # means must agree within 0.04 (seed-to-seed spread here is ~0.01-0.02).
+    from memsim.datasets import digits
+
+    d = digits(seed=0)
+    mb = MushroomBody(n_inputs=64, n_kc=200, n_outputs=10, sparsity=0.1)
+    arr = preset_array("rpu", 200, 10)
+    code, ctest = kenyon_code(mb, d.x_train), kenyon_code(mb, d.x_test)
+    accs = {"auto": [], "python": []}
+    for engine in accs:
+        for s in range(3):
+            out = train(mb, d.x_train, d.y_train, Delta(lr=0.2), arr, code=code, batch=4, engine=engine, seed=s)
+            accs[engine].append(evaluate(mb, arr, out.state, d.x_test, d.y_test, code=ctest))
+    assert abs(np.mean(accs["auto"]) - np.mean(accs["python"])) < 0.04
+    assert np.mean(accs["auto"]) > 0.4
