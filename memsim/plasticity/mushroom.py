@@ -306,7 +306,9 @@ def train(
     batch : samples per update.
     policy : how updates become pulses (SynapseArray; default ``UpdatePolicy()``).
     code : precomputed :func:`kenyon_code` of ``x`` (recomputed if None).
-    engine : ``"auto"`` compiles the loop for an IdealArray; ``"python"`` always runs the reference loop.
+    engine : ``"auto"`` compiles the loop where it twins the reference loop (an IdealArray without
+        bit quantisation or clipping; see the module docstring); ``"python"`` always runs the
+        reference loop.
     seed : pulse rounding and write noise.
     progress : a tqdm bar over batches.
 
@@ -336,7 +338,8 @@ def train(
         raise ValueError(f"x (or code) has {code.shape[0]} samples but y has {labels.size}")
     state = initial_state(array) if state is None else np.array(state, dtype=float)
     rstate = initial_rule_state(rule, mb.n_outputs)
-    if isinstance(array, IdealArray) and engine == "auto":
+    plain_policy = policy is None or (policy.bits is None and policy.clip is None)
+    if isinstance(array, IdealArray) and engine == "auto" and plain_policy:
         w = np.ascontiguousarray(state, dtype=float).copy()
         theta = np.zeros(mb.n_outputs) if rstate is None else rstate.copy()
         correct = _train_ideal(code.astype(np.int64), labels.astype(np.int64), w, _RULE_CODES[type(rule)],

@@ -89,6 +89,22 @@ class SearchSpace:
                     out[name] = config[name]
         return out
 
+    def from_problem(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """A configuration of :meth:`problem` in this space's units (log-uniform ones exponentiated)."""
+        out = dict(config)
+        for name, d in self.params.items():
+            if name in out and isinstance(d, LogUniform):
+                out[name] = min(max(math.exp(float(out[name])), float(d.low)), float(d.high))
+        return out
+
+    def to_problem(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The inverse of :meth:`from_problem`."""
+        out = dict(config)
+        for name, d in self.params.items():
+            if name in out and isinstance(d, LogUniform):
+                out[name] = math.log(float(out[name]))
+        return out
+
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """One random configuration (inactive parameters left out)."""
         full = {name: plain(dist.draw(rng), name) for name, dist in self.params.items()}
@@ -109,7 +125,9 @@ class SearchSpace:
             elif isinstance(d, Integers):
                 hps[name] = prob.add_hyperparameter((int(d.low), int(d.high)), name)
             elif isinstance(d, LogUniform):
-                hps[name] = prob.add_hyperparameter((float(d.low), float(d.high), "log-uniform"), name)
+                # searched as a uniform log: DeepHyper's own log-uniform lands inactive conditional
+                # parameters one ulp below their bound, which ConfigSpace then rejects
+                hps[name] = prob.add_hyperparameter((math.log(d.low), math.log(d.high)), name)
             else:
                 hps[name] = prob.add_hyperparameter((float(d.low), float(d.high)), name)
         for child, (parent, values) in self.conditions.items():
@@ -241,11 +259,12 @@ def search(
             from deephyper.hpo import CBO
         except ImportError as err:
             raise ImportError(_HINT) from err
-        opt = CBO(space.problem(), random_state=seed, log_dir=str(directory or "."), checkpoint_history_to_csv=False,
+        problem = space.problem()
+        opt = CBO(problem, random_state=seed, log_dir=str(directory or "."), checkpoint_history_to_csv=False,
                   surrogate_model="ET", surrogate_model_kwargs={"n_estimators": 50},
                   acq_optimizer="sampling", acq_optimizer_kwargs={"n_points": 1000},
                   n_initial_points=n_initial_points)
-        told = [(_config(space, r), r[objective] if r.get("status") == "ok" and pd.notna(r.get(objective))
+        told = [(_config(space, r, problem), r[objective] if r.get("status") == "ok" and pd.notna(r.get(objective))
                  else "F") for r in rows]
         if told:
             with _quiet():
@@ -262,7 +281,7 @@ def search(
             if opt is not None:
                 with _quiet():
                     asked = opt.ask(k)
-                configs = [space.active(c) for c in asked]
+                configs = [space.active(space.from_problem(c)) for c in asked]
             else:
                 configs = [space.sample(np.random.default_rng([seed, len(rows) + i])) for i in range(k)]
                 asked = configs
@@ -308,13 +327,20 @@ def _quiet():
         yield
 
 
-def _config(space: SearchSpace, row: Mapping[str, Any]) -> dict[str, Any]:
+def _config(space: SearchSpace, row: Mapping[str, Any], problem) -> dict[str, Any]:
     """A stored configuration as the optimiser names it: every parameter, inactive ones at the
-    placeholder DeepHyper itself uses (the lower bound, or the first choice)."""
-    def placeholder(d):
-        return d.values[0] if isinstance(d, Choice) else d.low
-
-    return {name: (placeholder(d) if _missing(row.get(name)) else row[name]) for name, d in space.params.items()}
+    placeholder DeepHyper itself uses (the lower bound, or the first choice), numbers clipped to
+    the problem's bounds (ConfigSpace rounds them)."""
+    cfg = space.to_problem({name: row[name] for name in space.params if not _missing(row.get(name))})
+    out = {}
+    for name, d in space.params.items():
+        if isinstance(d, Choice):
+            out[name] = cfg.get(name, d.values[0])
+            continue
+        hp = problem.space[name]
+        val = cfg.get(name, hp.lower)
+        out[name] = type(hp.lower)(min(max(val, hp.lower), hp.upper))
+    return out
 
 
 def _missing(value: Any) -> bool:
