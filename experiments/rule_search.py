@@ -143,39 +143,37 @@ def _beats(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(a.mean() - b.mean()), float(res.pvalue) if np.isfinite(res.pvalue) else 1.0
 
 
+def _depends(rules, winners, pairs, alpha) -> tuple[bool, str]:
+    """For (label, (dataset, device), (dataset, device)) pairs: do the two settings prefer different
+    rules, each significantly (one-sided Welch over seeds) on its own setting?"""
+    found, lines = False, []
+    for label, a, b in pairs:
+        wa, wb = winners[a], winners[b]
+        if wa == wb:
+            lines.append(f"{label}: same winner {wa}")
+            continue
+        d1, p1 = _beats(_accs(rules, *a, wa), _accs(rules, *a, wb))
+        d2, p2 = _beats(_accs(rules, *b, wb), _accs(rules, *b, wa))
+        found |= p1 < alpha and p2 < alpha
+        lines.append(f"{label}: {'/'.join(a)} prefers {wa} by {d1:+.4f} (Welch p={p1:.3g}), "
+                     f"{'/'.join(b)} prefers {wb} by {d2:+.4f} (p={p2:.3g})")
+    return found, "; ".join(lines)
+
+
 def verdicts(res: dict[str, pd.DataFrame], cfg: Config) -> list[tuple[str, bool, str]]:
-    rules, winners = res["rules"], res["winners"]
+    rules = res["rules"]
+    winners = {(r.dataset, r.device): r.rule for r in res["winners"].itertuples()}
     out = []
     for device in cfg.devices:
-        w = winners[winners["device"] == device].set_index("dataset")["rule"]
-        found, lines = False, []
-        for i, a in enumerate(cfg.datasets):
-            for b in cfg.datasets[i + 1:]:
-                if w[a] == w[b]:
-                    lines.append(f"{a} and {b}: same winner {w[a]}")
-                    continue
-                d1, p1 = _beats(_accs(rules, a, device, w[a]), _accs(rules, a, device, w[b]))
-                d2, p2 = _beats(_accs(rules, b, device, w[b]), _accs(rules, b, device, w[a]))
-                sig = p1 < cfg.alpha and p2 < cfg.alpha
-                found |= sig
-                lines.append(f"{a}: {w[a]} over {w[b]} by {d1:+.4f} (Welch p={p1:.3g}); "
-                             f"{b}: {w[b]} over {w[a]} by {d2:+.4f} (p={p2:.3g})")
-        out.append((f"the best rule depends on the dataset ({device} readout)", found, "; ".join(lines)))
+        pairs = [(f"{a} vs {b}", (a, device), (b, device))
+                 for i, a in enumerate(cfg.datasets) for b in cfg.datasets[i + 1:]]
+        out.append((f"the best rule depends on the dataset ({device} readout)",
+                    *_depends(rules, winners, pairs, cfg.alpha)))
     if len(cfg.devices) >= 2:
         a_dev, b_dev = cfg.devices[:2]
-        found, lines = False, []
-        for ds in cfg.datasets:
-            w = winners[winners["dataset"] == ds].set_index("device")["rule"]
-            if w[a_dev] == w[b_dev]:
-                lines.append(f"{ds}: same winner {w[a_dev]}")
-                continue
-            d1, p1 = _beats(_accs(rules, ds, a_dev, w[a_dev]), _accs(rules, ds, a_dev, w[b_dev]))
-            d2, p2 = _beats(_accs(rules, ds, b_dev, w[b_dev]), _accs(rules, ds, b_dev, w[a_dev]))
-            sig = p1 < cfg.alpha and p2 < cfg.alpha
-            found |= sig
-            lines.append(f"{ds}: {a_dev} prefers {w[a_dev]} (by {d1:+.4f}, p={p1:.3g}), "
-                         f"{b_dev} prefers {w[b_dev]} (by {d2:+.4f}, p={p2:.3g})")
-        out.append((f"the best rule depends on the device ({a_dev} vs {b_dev})", found, "; ".join(lines)))
+        pairs = [(ds, (ds, a_dev), (ds, b_dev)) for ds in cfg.datasets]
+        out.append((f"the best rule depends on the device ({a_dev} vs {b_dev})",
+                    *_depends(rules, winners, pairs, cfg.alpha)))
     ev = res["evaluations"]
     lines, wins = [], 0
     groups = list(ev.groupby(["dataset", "device"]))

@@ -1,6 +1,7 @@
-"""Compiled online loop of the mushroom body on a pulse-response synapse array.
+"""Compiled online loops of the mushroom body: float weights, and a pulse-response synapse array.
 
-The twin of :func:`memsim.plasticity.train`'s reference loop (``read`` -> rule ->
+:func:`train_ideal` is the twin of the reference loop for an :class:`~memsim.arrays.IdealArray`;
+:func:`train_response` the twin of :func:`memsim.plasticity.train`'s reference loop (``read`` -> rule ->
 ``apply_update`` per batch) for the common case: one copy, ``write="response"``, ideal wires,
 no DAC/ADC/read noise, no refresh. The arithmetic is the reference loop's; the random numbers
 (stochastic rounding, pulse trains, cycle noise) come from the counter-based generator of
@@ -15,7 +16,7 @@ import numpy as np
 
 from memsim.arrays.kernels import _mix, _pulses
 
-__all__ = ["train_response"]
+__all__ = ["train_ideal", "train_response"]
 
 
 @nb.njit(cache=True, inline="always")
@@ -59,13 +60,103 @@ def _count(ratio, rounding, train_length, max_pulses, seed, cell, k):
 
 
 @nb.njit(cache=True)
+def _modulate(y, t, rule, temp, theta, mod, msq, psi2):
+    """The post-synaptic factor of one sample into ``mod`` (as :func:`memsim.plasticity.delta_w`);
+    accumulates the valence squares (Oja) and the BCM activity squares; returns the winner."""
+    n_out = y.size
+    win = 0
+    for j in range(1, n_out):
+        if y[j] > y[win]:
+            win = j
+    if rule <= 2:  # valence: Hebbian, Hebbian with decay, Oja
+        mod[:] = 0.0
+        mod[t] += 1.0
+        mod[win] -= 1.0
+        for j in range(n_out):
+            msq[j] += mod[j] * mod[j]
+        return win
+    zmax = y.max() / temp
+    tot = 0.0
+    for j in range(n_out):
+        mod[j] = np.exp(y[j] / temp - zmax)
+        tot += mod[j]
+    for j in range(n_out):
+        mod[j] /= tot
+    if rule == 3:  # BCM: u (u - theta), u = (onehot + psi) / 2
+        mod[t] += 1.0
+        for j in range(n_out):
+            u = 0.5 * mod[j]
+            psi2[j] += u * u
+            mod[j] = u * (u - theta[j])
+    elif rule == 4:  # delta: onehot - psi
+        for j in range(n_out):
+            mod[j] = -mod[j]
+        mod[t] += 1.0
+    else:  # anti-Hebbian: -psi (1 - onehot)
+        for j in range(n_out):
+            mod[j] = -mod[j]
+        mod[t] = 0.0
+    return win
+
+
+@nb.njit(cache=True)
+def train_ideal(code, labels, w, rule, prm, batch, theta):
+    """Compiled twin of the reference loop for float weights ``w`` (updated in place, as is the BCM
+    ``theta``); ``rule`` is the code of the rule's class, ``prm`` = (lr, decay, tau, temperature).
+    Returns the online correct count."""
+    n, width = code.shape
+    n_kc, n_out = w.shape
+    lr, decay, tau, temp = prm[0], prm[1], prm[2], prm[3]
+    dw = np.zeros((n_kc, n_out))
+    mod = np.zeros(n_out)
+    msq = np.zeros(n_out)
+    psi2 = np.zeros(n_out)
+    y = np.zeros(n_out)
+    correct = 0
+    for start in range(0, n, batch):
+        stop = min(start + batch, n)
+        b = stop - start
+        msq[:] = 0.0
+        psi2[:] = 0.0
+        for s in range(start, stop):
+            y[:] = 0.0
+            for a in range(width):
+                i = code[s, a]
+                if i >= 0:
+                    for j in range(n_out):
+                        y[j] += w[i, j]
+            t = labels[s]
+            if _modulate(y, t, rule, temp, theta, mod, msq, psi2) == t:
+                correct += 1
+            for a in range(width):
+                i = code[s, a]
+                if i >= 0:
+                    for j in range(n_out):
+                        dw[i, j] += mod[j]
+        scale = lr / b
+        for i in range(n_kc):
+            for j in range(n_out):
+                extra = 0.0
+                if rule == 1:
+                    extra = -lr * decay * w[i, j]
+                elif rule == 2:
+                    extra = -scale * msq[j] * w[i, j]
+                w[i, j] += scale * dw[i, j] + extra
+                dw[i, j] = 0.0
+        if rule == 3:
+            for j in range(n_out):
+                theta[j] += (psi2[j] / b - theta[j]) / tau
+    return correct
+
+
+@nb.njit(cache=True)
 def train_response(code, labels, x, r_on, r_off, step, stuck, parallel, differential, wpg, fam, theta, n_theta,
                    steps_w, policy, sigma, seed, rule, prm, batch, rule_state):
     """One online pass; updates ``x`` and ``rule_state`` in place and returns the online correct count.
 
     ``policy`` = (rounding code 0/1/2, bits or -1, clip or -1, max_pulses, train_length);
     ``steps_w`` = nominal weight steps of one set and one reset pulse; ``rule``/``prm`` as in
-    :func:`memsim.plasticity.mushroom._train_ideal`.
+    :func:`train_ideal`.
     """
     n, width = code.shape
     n_kc, pc = x.shape
@@ -96,41 +187,9 @@ def train_response(code, labels, x, r_on, r_off, step, stuck, parallel, differen
                 if i >= 0:
                     for j in range(n_out):
                         y[j] += _weight(x, i, j, r_on, r_off, per_cell, parallel, differential, wpg)
-            win = 0
-            for j in range(1, n_out):
-                if y[j] > y[win]:
-                    win = j
             t = labels[s]
-            if win == t:
+            if _modulate(y, t, rule, temp, rule_state, mod, msq, psi2) == t:
                 correct += 1
-            if rule <= 2:
-                mod[:] = 0.0
-                mod[t] += 1.0
-                mod[win] -= 1.0
-                for j in range(n_out):
-                    msq[j] += mod[j] * mod[j]
-            else:
-                zmax = y.max() / temp
-                tot = 0.0
-                for j in range(n_out):
-                    mod[j] = np.exp(y[j] / temp - zmax)
-                    tot += mod[j]
-                for j in range(n_out):
-                    mod[j] /= tot
-                if rule == 3:
-                    mod[t] += 1.0
-                    for j in range(n_out):
-                        u = 0.5 * mod[j]
-                        psi2[j] += u * u
-                        mod[j] = u * (u - rule_state[j])
-                elif rule == 4:
-                    for j in range(n_out):
-                        mod[j] = -mod[j]
-                    mod[t] += 1.0
-                else:
-                    for j in range(n_out):
-                        mod[j] = -mod[j]
-                    mod[t] = 0.0
             for a in range(width):
                 i = code[s, a]
                 if i >= 0:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
 
-import numba as nb
 import numpy as np
 
 from memsim.arrays import (
@@ -41,7 +40,7 @@ from memsim.arrays import (
 )
 from memsim.arrays.program import _weight_steps, response_of
 from memsim.devices.models import MODEL_GMS
-from memsim.plasticity.kernels import train_response
+from memsim.plasticity.kernels import train_ideal, train_response
 from memsim.plasticity.rules import (
     BCM,
     AntiHebbian,
@@ -197,88 +196,6 @@ def _rule_params(rule: Rule) -> np.ndarray:
                      getattr(rule, "temperature", 1.0)])
 
 
-@nb.njit(cache=True)
-def _train_ideal(code, labels, w, rule, prm, batch, theta):
-    """Compiled twin of the reference loop for float weights; returns the online correct count."""
-    n, width = code.shape
-    n_kc, n_out = w.shape
-    lr, decay, tau, temp = prm[0], prm[1], prm[2], prm[3]
-    dw = np.zeros((n_kc, n_out))
-    mod = np.zeros((batch, n_out))
-    msq = np.zeros(n_out)
-    psi2 = np.zeros(n_out)
-    y = np.zeros(n_out)
-    correct = 0
-    for start in range(0, n, batch):
-        stop = min(start + batch, n)
-        b = stop - start
-        msq[:] = 0.0
-        psi2[:] = 0.0
-        for s in range(start, stop):
-            y[:] = 0.0
-            for a in range(width):
-                i = code[s, a]
-                if i >= 0:
-                    for j in range(n_out):
-                        y[j] += w[i, j]
-            win = 0
-            for j in range(1, n_out):
-                if y[j] > y[win]:
-                    win = j
-            t = labels[s]
-            if win == t:
-                correct += 1
-            row = mod[s - start]
-            if rule <= 2:  # valence
-                row[:] = 0.0
-                row[t] += 1.0
-                row[win] -= 1.0
-                for j in range(n_out):
-                    msq[j] += row[j] * row[j]
-            else:
-                mx = y.max()
-                tot = 0.0
-                for j in range(n_out):
-                    row[j] = np.exp((y[j] - mx) / temp)
-                    tot += row[j]
-                for j in range(n_out):
-                    row[j] /= tot
-                if rule == 3:  # BCM: u (u - theta), u = (onehot + psi) / 2
-                    row[t] += 1.0
-                    for j in range(n_out):
-                        u = 0.5 * row[j]
-                        psi2[j] += u * u
-                        row[j] = u * (u - theta[j])
-                elif rule == 4:  # delta: onehot - psi
-                    for j in range(n_out):
-                        row[j] = -row[j]
-                    row[t] += 1.0
-                else:  # anti-Hebbian: -psi (1 - onehot)
-                    for j in range(n_out):
-                        row[j] = -row[j]
-                    row[t] = 0.0
-            for a in range(width):
-                i = code[s, a]
-                if i >= 0:
-                    for j in range(n_out):
-                        dw[i, j] += row[j]
-        # apply: dw holds sum_b pre m; full-matrix terms for decay and Oja
-        scale = lr / b
-        for i in range(n_kc):
-            for j in range(n_out):
-                extra = 0.0
-                if rule == 1:
-                    extra = -lr * decay * w[i, j]
-                elif rule == 2:
-                    extra = -scale * msq[j] * w[i, j]
-                w[i, j] += scale * dw[i, j] + extra
-                dw[i, j] = 0.0
-        if rule == 3:
-            for j in range(n_out):
-                theta[j] += (psi2[j] / b - theta[j]) / tau
-    return correct
-
-
 def train(
     mb: MushroomBody,
     x,
@@ -342,7 +259,7 @@ def train(
     if isinstance(array, IdealArray) and engine == "auto" and plain_policy:
         w = np.ascontiguousarray(state, dtype=float).copy()
         theta = np.zeros(mb.n_outputs) if rstate is None else rstate.copy()
-        correct = _train_ideal(code.astype(np.int64), labels.astype(np.int64), w, _RULE_CODES[type(rule)],
+        correct = train_ideal(code.astype(np.int64), labels.astype(np.int64), w, _RULE_CODES[type(rule)],
                                _rule_params(rule), int(batch), theta)
         return Trained(w, theta if isinstance(rule, BCM) else None, correct / labels.size, "compiled")
     if engine == "auto" and _compiles(array, state, policy):
