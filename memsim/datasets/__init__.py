@@ -1,0 +1,1 @@
+"""Offline datasets: few-shot double-image tasks and event streams by simulated saccades."""
