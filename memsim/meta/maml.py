@@ -57,7 +57,7 @@ class MAMLConfig:
 
     order: Order = "second"
     inner_steps: int = 1
-    inner_lr: float = 0.5  # weight units per unit gradient, initial value when learned
+    inner_lr: float = 0.3  # weight units per unit gradient, initial value when learned
     learn_inner_lr: bool = False  # one learned inner learning rate per layer
     inner_bits: int | None = None  # quantisation-aware meta-training: bits of each inner update
     meta_lr: float = 2e-3  # Adam step size

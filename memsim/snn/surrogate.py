@@ -21,7 +21,7 @@ stride-2 convolutional LIF layers, dense LIF layers and a readout layer: the
 maximum over time of a non-spiking leaky integrator's membrane
 (``readout="max"``) or the output neurons' spike counts (``"count"``).
 ``spiking=False`` is the non-spiking baseline with the same weights: ReLU
-units on the event counts summed over time, linear output.
+units on the event counts averaged over time (events per bin), linear output.
 
 Parameters are a tuple of ``(w, b)`` pairs, dense ``w`` of shape ``(n_in,
 n_out)`` and convolutional ``w`` of shape ``(k, k, c_in, c_out)``, so that
@@ -93,8 +93,9 @@ class Net:
     hidden : sizes of the dense hidden layers.
     neuron : DiscreteLIF of every spiking layer (the readout integrator too).
     readout : {"max", "count"}
-    spiking : False = ReLU baseline on time-summed inputs.
-    gain : initial weights are normal with standard deviation ``gain / sqrt(fan_in)``.
+    spiking : False = ReLU baseline on time-averaged inputs.
+    gain : initial hidden weights are normal with standard deviation ``gain / sqrt(fan_in)``.
+    readout_gain : the same for the readout layer.
 
     Examples
     --------
@@ -110,6 +111,7 @@ class Net:
     readout: Readout = "max"
     spiking: bool = True
     gain: float = 2.0
+    readout_gain: float = 0.1
 
     def __post_init__(self) -> None:
         if len(self.input_shape) != 3 or not all(isinstance(s, int) and s >= 1 for s in self.input_shape):
@@ -125,6 +127,7 @@ class Net:
         if not isinstance(self.neuron, DiscreteLIF):
             raise ValueError(f"Net.neuron must be a DiscreteLIF, got {self.neuron!r}")
         _positive("Net", "gain", self.gain)
+        _positive("Net", "readout_gain", self.readout_gain)
 
     @property
     def n_layers(self) -> int:
@@ -208,7 +211,7 @@ def lif_layer(currents, neuron: DiscreteLIF, *, spiking: bool = True):
 
 
 def init_params(net: Net, seed: int = 0, dtype=jnp.float32):
-    """Initial weights ``N(0, (gain / sqrt(fan_in))^2)`` and zero biases, from ``seed``.
+    """Initial weights ``N(0, (gain / sqrt(fan_in))^2)`` (``readout_gain`` last) and zero biases, from ``seed``.
 
     Examples
     --------
@@ -218,9 +221,10 @@ def init_params(net: Net, seed: int = 0, dtype=jnp.float32):
     """
     keys = jax.random.split(jax.random.PRNGKey(seed), net.n_layers)
     out = []
-    for key, shape in zip(keys, layer_shapes(net)):
+    for i, (key, shape) in enumerate(zip(keys, layer_shapes(net))):
         fan_in = int(np.prod(shape[:-1]))
-        w = net.gain / math.sqrt(fan_in) * jax.random.normal(key, shape, dtype=dtype)
+        gain = net.readout_gain if i == net.n_layers - 1 else net.gain
+        w = gain / math.sqrt(fan_in) * jax.random.normal(key, shape, dtype=dtype)
         out.append((w, jnp.zeros(shape[-1], dtype=dtype)))
     return tuple(out)
 
@@ -245,7 +249,7 @@ def apply(net: Net, params, x):
     x = x.astype(dtype)
     n_conv = len(net.conv)
     if not net.spiking:
-        h = x.sum(axis=1)
+        h = x.mean(axis=1)
         for w, b in params[:n_conv]:
             h = jax.nn.relu(_conv(h, w, b))
         h = h.reshape(h.shape[0], -1)
