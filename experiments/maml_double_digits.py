@@ -34,7 +34,7 @@ and ``maml.png``. Needs ``pip install "memsim[jax]"``.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import _common
 import numpy as np
