@@ -76,7 +76,7 @@ class Config:
     seed: int = 0
 
 
-QUICK = Config(iterations=150, shots=(1,), orders=("second", "first"), test_episodes=40,
+QUICK = Config(iterations=150, shots=(1,), orders=("second",), test_episodes=40,
                qat_bits=None, bits=(None, 4, 2), devices=("ideal", "gms"), noise=(0.0, 0.3), hw_episodes=8,
                adapt_steps=(0, 1, 2))
 
