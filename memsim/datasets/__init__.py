@@ -3,6 +3,8 @@
 - :mod:`~memsim.datasets.images`: Fashion-MNIST (Debian package), MNIST (user files),
   scikit-learn's 8 x 8 digits, MNIST-1D (generated).
 - :mod:`~memsim.datasets.yinyang`: the Yin-Yang dataset (Kriener, Göltz & Petrovici 2021).
+- :mod:`~memsim.datasets.fewshot`: "double" few-shot tasks (two images side by side) and a seeded
+  N-way K-shot episode sampler; :mod:`~memsim.datasets.events`: event streams by simulated saccades.
 """
 
 from memsim.datasets.images import DATASETS, Split, digits, fashion_mnist, load, mnist, mnist1d, read_idx
