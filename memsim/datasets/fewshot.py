@@ -18,13 +18,13 @@ Nothing is downloaded: a missing dataset is one line saying what to install.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from memsim.datasets.events import saccade_events
+from memsim.datasets.images import FASHION_MNIST_DIR, read_idx
 
 __all__ = ["DATASETS", "FASHION_MNIST_DIR", "SPLITS", "DoubleTasks", "Episodes", "base_images", "double_tasks",
            "episodes"]
@@ -33,22 +33,12 @@ __all__ = ["DATASETS", "FASHION_MNIST_DIR", "SPLITS", "DoubleTasks", "Episodes",
 DATASETS = ("digits", "fashion-mnist")
 #: Split names of :class:`DoubleTasks`.
 SPLITS = ("train", "val", "test")
-#: Where the Debian package ``dataset-fashion-mnist`` installs its IDX files.
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 def _int(name: str, value, lo: int) -> int:
     if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= lo):
         raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
     return int(value)
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def base_images(dataset: str = "digits", *, root=None) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +67,9 @@ def base_images(dataset: str = "digits", *, root=None) -> tuple[np.ndarray, np.n
         files = folder / "train-images-idx3-ubyte.gz", folder / "train-labels-idx1-ubyte.gz"
         if not all(f.exists() for f in files):
             raise ValueError(f"Fashion-MNIST IDX files not found in {folder}: apt-get install dataset-fashion-mnist")
-        x = _read_idx(files[0]).astype(float) / 255.0
+        x = read_idx(files[0]).astype(float) / 255.0
         x = x.reshape(-1, 7, 4, 7, 4).mean(axis=(2, 4))
-        return x, _read_idx(files[1]).astype(np.int64)
+        return x, read_idx(files[1]).astype(np.int64)
     raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
 
 
