@@ -30,6 +30,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+#: Largest number of devices a ``--layers`` network may have (a layered network of 1e6 devices
+#: already takes minutes to build and GBs of memory; write a network file for larger ones).
+MAX_LAYER_DEVICES = 1_000_000
+
+
 def _layers(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",")]
@@ -37,6 +42,10 @@ def _layers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"--layers must be comma-separated integers, got {text!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"--layers needs at least two positive sizes, got {text!r}")
+    devices = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if devices > MAX_LAYER_DEVICES:
+        raise argparse.ArgumentTypeError(f"--layers {text} gives {devices:,} devices, more than the limit "
+                                         f"{MAX_LAYER_DEVICES:,}")
     return sizes
 
 
@@ -92,13 +101,15 @@ def _network_options(p: argparse.ArgumentParser, device: str) -> None:
     p.add_argument("--network", default=None, help="network file (.json node-link or .graphml); overrides --layers/--device")
     p.add_argument("--layers", type=_layers, default=[2, 4, 2], help="layer sizes of a layered network, comma-separated")
     p.add_argument("--device", choices=DEVICES, default=device, help="device model (published parameters)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random initial states")
+    p.add_argument("--seed", type=_count("--seed", 0), default=0, help="seed of the random initial states")
 
 
 def _sine_protocol(net, args):
     from memsim import Segment, Sine
 
     inputs = net.inputs
+    if not inputs:
+        raise UsageError("the network has no node with role 'input' to drive")
     drive = {inputs[0]: Sine(args.amplitude, args.frequency)}
     return [Segment(args.duration, drive=drive, ground=inputs[1:] + net.outputs, label="sine")]
 
@@ -250,7 +261,7 @@ def _controller_options(p: argparse.ArgumentParser, copies: int) -> None:
 
     d, c = Pulses(), Controller()
     p.add_argument("--copies", type=_count("--copies"), default=copies, help="networks trained together")
-    p.add_argument("--seed", type=int, default=0, help="seed of initial states, device spread and orders")
+    p.add_argument("--seed", type=_count("--seed", 0), default=0, help="seed of initial states, device spread and orders")
     p.add_argument("--device", choices=DEVICES, default="vteam", help="device model (published parameters)")
     p.add_argument("--max-eras", type=_count("--max-eras"), default=c.max_eras, help="cap on training eras")
     p.add_argument("--stop-after", type=_count("--stop-after"), default=c.stop_after,
@@ -362,17 +373,36 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status of ``memsim sweep`` when every point ran but some failed (their rows hold the error).
+EXIT_POINTS_FAILED = 1
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from memsim.sweep import load_sweep
 
-    sweep = load_sweep(args.spec)
-    out = args.out or os.path.join("results", sweep.name)
+    sweep = load_sweep(args.spec)  # a spec names registered tasks only: it never imports code
+    out = args.out or os.path.join("results", sweep.name)  # the name is a checked slug
+    if args.scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs dask.distributed: pip install 'memsim[dask]'") from None
+    if args.quick:
+        from memsim.sweep import ListSpace
+
+        sweep = type(sweep)(sweep.function, ListSpace(sweep.space.points()[:2]), sweep.defaults, sweep.name)
     t0 = time.perf_counter()
-    table = sweep.run(out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
+    table = sweep.run(out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
+                      max_points=args.max_points)
     wall = time.perf_counter() - t0
     ok = int((table["status"] == "ok").sum())
     print(f"memsim sweep: {sweep.name}: {len(table)} points ({ok} ok, {len(table) - ok} failed) "
           f"in {wall:.1f} s; results in {out}/ (read with memsim.sweep.load)")
+    if ok < len(table):
+        first = table.loc[table["status"] != "ok", "error"].iloc[0]
+        print(f"memsim sweep: error: {len(table) - ok} point(s) failed (first: {first}); exit status "
+              f"{EXIT_POINTS_FAILED}", file=sys.stderr)
+        return EXIT_POINTS_FAILED
     return 0
 
 
@@ -397,6 +427,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     for col in (args.x, args.value) + ((args.y,) if args.y else ()):
         if col not in table.columns:
             raise UsageError(f"column {col!r} is not in the results (columns: {', '.join(map(str, table.columns))})")
+    if args.y is not None and args.y == args.x:
+        raise UsageError(f"--x and --y name the same column {args.x!r}; a heat map needs two different parameters")
+    if args.value in (args.x, args.y):
+        raise UsageError(f"--value {args.value!r} is also an axis; choose an output column")
+    values = pd.to_numeric(table[args.value], errors="coerce")
+    if not len(table):
+        raise UsageError(f"{args.results}: no rows with status 'ok' to plot")
+    if values.isna().all():
+        raise UsageError(f"--value: column {args.value!r} holds no numbers (e.g. {table[args.value].iloc[0]!r})")
+    table = table.assign(**{args.value: values})
     if args.y:
         ax = plot_sweep_heatmap(table, args.x, args.y, args.value)
     else:
@@ -507,13 +547,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run a sweep declared in a TOML file (resumable)",
                         description="Run a sweep (see memsim.sweep) declared in TOML; results are written "
-                                    "incrementally and a rerun skips completed points.",
-                        epilog="example: memsim sweep sweep.toml --workers 2 --out results/my-sweep",
+                                    "incrementally and a rerun skips completed points. A spec file is data: "
+                                    "its 'function' must be a registered task (transient, codesign, or one "
+                                    "registered with memsim.sweep.register_task or the 'memsim.tasks' entry "
+                                    "point). Exit status: 0 when every point is ok, "
+                                    f"{EXIT_POINTS_FAILED} when some failed (all results are written), 2 for "
+                                    "bad input. Example specs are in the examples/ folder of the source tree.",
+                        epilog="example: memsim sweep examples/transient-grid.toml --workers 2 --out results/grid",
                         formatter_class=fmt)
     sw.add_argument("spec", help="TOML file declaring the sweep")
     sw.add_argument("--out", default=None, help="results directory (default results/<name>)")
     sw.add_argument("--workers", type=_count("--workers"), default=None, help="worker processes (default: cores)")
-    sw.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (tcp://host:port)")
+    sw.add_argument("--scheduler", default=None,
+                    help="dask.distributed scheduler address (tcp://host:port); it must be trusted: "
+                         "dask exchanges pickles, which run code")
+    sw.add_argument("--max-points", type=_count("--max-points"), default=1_000_000,
+                    help="refuse sweeps of more points than this")
+    sw.add_argument("--quick", action="store_true", help="run only the first two points (a smoke test)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
 
@@ -530,16 +580,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = " ".join(str(msg).split())
+    return text if len(text) <= 2000 else text[:2000] + " ..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``memsim`` command."""
+    """Entry point of the ``memsim`` command.
+
+    Exit status: 0 on success, 2 for bad input (one line on stderr naming the
+    option or field), 1 for a sweep with failed points and for an internal
+    error (one line; set ``MEMSIM_DEBUG=1`` for the traceback), 130 on Ctrl-C.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = os.environ.get("MEMSIM_DEBUG", "") not in ("", "0")
     try:
         return args.func(args)
-    except (UsageError, ValueError, KeyError, OSError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"memsim {args.command}: error: {msg}", file=sys.stderr)
+    except (UsageError, ValueError, KeyError, OSError, ImportError, RecursionError, OverflowError) as exc:
+        if debug:
+            raise
+        print(f"memsim {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"memsim {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback on the terminal
+        if debug:
+            raise
+        print(f"memsim {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set MEMSIM_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
