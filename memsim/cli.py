@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -129,16 +130,28 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"memsim simulate: {net!r}, {source}, {args.method} with dt = {args.dt:g} s")
     print(f"  drive: {args.amplitude:g} V sine at {args.frequency:g} Hz on {inputs[0]!r}, "
           f"other inputs and all outputs grounded, for {args.duration:g} s")
+    steps = args.duration / args.dt
+    if steps > 1e12:
+        raise UsageError(f"--duration {args.duration:g} / --dt {args.dt:g} is {steps:.3g} steps, more than 1e12; "
+                         "raise --dt or shorten --duration")
+    print("  integrating (the first run also compiles the numba kernels: up to a minute; later runs reuse them)",
+          flush=True)
     t0 = time.perf_counter()
     res = simulate(compiled, protocol, dt=args.dt, method=args.method,
                    record_every=max(1, int(round(args.duration / args.dt / 2000))), progress=args.progress)
     wall = time.perf_counter() - t0
     st = res.stats
     x = res.x_final[compiled.dynamic]
+    energy = float(res.energy())
     print(f"  {st['steps']} steps, {st['solves']} solves ({st['engine']}) in {wall:.3f} s "
           f"(numba compilation included on the first run)")
-    print(f"  final states: mean {x.mean():.4f}, min {x.min():.4f}, max {x.max():.4f}; "
-          f"energy dissipated {float(res.energy()):.4g} J")
+    if not np.isfinite(energy):
+        raise UsageError(f"the run gave a non-finite energy ({energy}); lower --amplitude ({args.amplitude:g} V)")
+    if x.size:
+        print(f"  final states: mean {x.mean():.4f}, min {x.min():.4f}, max {x.max():.4f}; "
+              f"energy dissipated {energy:.4g} J")
+    else:
+        print(f"  no memristors in the network (resistors only); energy dissipated {energy:.4g} J")
     for n in net.outputs:
         cur = res.terminal_current(n)
         print(f"  output {n!r}: current at end {cur[-1]:+.4g} A, peak |I| {np.abs(cur).max():.4g} A")
@@ -192,6 +205,36 @@ def _task(spec: str, n_inputs: int, n_outputs: int, seed: int):
     return task
 
 
+#: A pulse that moves no device state by more than this (of the [0, 1] range) cannot teach anything.
+MIN_PULSE_EFFECT = 1e-3
+
+
+def _check_pulses_move(net, pulses, device: str) -> None:
+    """UsageError unless the punishing or the normalising pulse moves some device state noticeably.
+
+    Both pulses are applied to the bare network (no source resistance, so the
+    devices see at least the voltage they would in the hardware) from states
+    0.5; the learning-from-mistakes defaults are timed for VTEAM devices.
+    """
+    from memsim import Segment, simulate
+
+    inputs, outputs = net.inputs, net.outputs
+    moved = 0.0
+    for volts, duration in ((-pulses.punish_voltage, pulses.punish_duration),
+                            (pulses.normalise_voltage, pulses.normalise_duration)):
+        if duration <= 0:
+            continue
+        seg = Segment(duration, drive={n: volts for n in inputs}, ground=outputs)
+        res = simulate(net, seg, dt=duration / 200, method="rk4", record=(), x0=np.full(net.n_edges, 0.5))
+        moved = max(moved, float(np.max(np.abs(res.x_final - 0.5), initial=0.0)))
+    if moved < MIN_PULSE_EFFECT:
+        raise UsageError(
+            f"the pulses (punish -{pulses.punish_voltage:g} V for {pulses.punish_duration:g} s, normalise "
+            f"+{pulses.normalise_voltage:g} V for {pulses.normalise_duration:g} s) move the {device} devices' states "
+            f"by at most {moved:.2g}, so nothing can be learned (the defaults are timed for vteam); set "
+            "--punish-voltage/--punish-duration/--normalise-voltage/--normalise-duration (and --dt) for this device")
+
+
 def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: str) -> int:
     from memsim import Network, Variability, layered
     from memsim.learning import Controller, Pulses, build_hardware, prune_edges, train
@@ -201,6 +244,7 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
                     normalise_duration=args.normalise_duration, dt=args.dt, idle_inputs=args.idle_inputs)
     controller = Controller(pulses=pulses, order=args.order, stop_after=args.stop_after, max_eras=args.max_eras)
     net = Network.from_graph(layered(layers, orientation="backward"), _device(args.device))
+    _check_pulses_move(net, pulses, args.device)
     var = Variability(d2d=args.d2d, c2c=args.c2c) if (args.d2d or args.c2c) else None
     hw = build_hardware(net, n_copies=args.copies, variability=var, source_resistance=args.source_resistance,
                         prune_below=args.prune_below, seed=args.seed)
@@ -596,8 +640,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = os.environ.get("MEMSIM_DEBUG", "") not in ("", "0")
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"memsim {args.command}: warning: {_one_line(Warning(message))}", file=sys.stderr)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line_warning
+            return args.func(args)
     except (UsageError, ValueError, KeyError, OSError, ImportError, RecursionError, OverflowError) as exc:
         if debug:
             raise

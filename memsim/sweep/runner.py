@@ -49,6 +49,8 @@ def default_workers() -> int:
 def _scalar(value: Any, name: str) -> Any:
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"output {name!r} is not finite ({value!r}); return None for a missing value")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
@@ -80,7 +82,9 @@ def evaluate(function: Callable, point: Mapping[str, Any], parameters: frozenset
 
     An output named like one of the point's parameters, one of
     ``parameters`` (the other points' parameter columns) or a reserved
-    column is an error of the point: it would share a column with them.
+    column is an error of the point: it would share a column with them. So
+    is a non-finite number (NaN or infinity): a row with ``status="ok"``
+    holds only finite numbers (``None`` marks a missing value).
 
     Returns
     -------

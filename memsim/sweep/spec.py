@@ -1,10 +1,11 @@
 """Sweep specifications: a point function, a space and defaults; from Python or TOML.
 
 A TOML sweep file looks like this (``[defaults]`` and ``name`` are optional;
-``space`` is one table or an array of tables, run one after the other)::
+``space`` is one table or an array of tables, run one after the other; more
+in the ``examples/`` folder of the source tree, which the tests run)::
 
-    name = "transient on small networks"
-    function = "memsim.sweep.tasks:transient"   # "package.module:function"
+    name = "transient-small"                     # a slug: letters, digits, '.', '_', '-'
+    function = "transient"                       # a registered task (see register_task)
 
     [defaults]                                   # merged into every point
     device = "HP_TIO2_JOGLEKAR"
@@ -18,12 +19,14 @@ A TOML sweep file looks like this (``[defaults]`` and ``name`` are optional;
     kind = "random"                              # n points drawn with seed
     n = 4
     seed = 1
-    axes = { topology = "erdos_renyi", n = { integers = [8, 16] }, p = { uniform = [0.3, 0.6] },
-             n_inputs = 2, n_outputs = 2 }
+    axes = { topology = "erdos_renyi", n = { integers = [8, 16] }, p = { uniform = [0.3, 0.6] }, n_inputs = 2, n_outputs = 2 }
 
     [[space]]
     kind = "list"
     points = [{ topology = "crossbar", rows = 2, cols = 3, r_wire = 1.0 }]
+
+A spec file is data that may be downloaded or shared: its ``function`` can
+only name a registered task (:func:`register_task`), never import a module.
 """
 
 from __future__ import annotations
