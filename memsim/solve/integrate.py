@@ -423,6 +423,11 @@ def prepare(
     oa, k = _copies("open_edges", open_edges, (m,), ensemble)
     is_ensemble = k is not None
     k = 1 if k is None else int(k)
+    work = memory_estimate(0, (), k, m, net.n_nodes)[1]
+    if work > max_memory:  # before any (k, m) array is allocated
+        raise ValueError(f"the run needs ~{work / 2**20:.4g} MiB for {k} copies of {m} devices before recording "
+                         f"anything, more than max_memory = {max_memory / 2**20:.4g} MiB; use fewer copies or "
+                         "raise max_memory")
     open_ = np.array(np.broadcast_to(np.zeros(m, bool) if oa is None else oa.astype(bool), (k, m)))
     stoch = (net.model == MODEL_GMS) & (net.params[:, 6] > 0)
     if np.any(stoch) and method == "adaptive":
