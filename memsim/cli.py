@@ -612,8 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.set_defaults(func=_cmd_sweep)
 
     pl = sub.add_parser("plot", help="plot sweep results (heat map or line)",
-                        description="Plot one output of a sweep (results directory or CSV) against one or two parameters.",
-                        epilog="example: memsim plot results/my-sweep --x amplitude --y frequency --value energy --out map.png",
+                        description="Plot one output of a sweep (results directory or CSV) against one or two parameters. "
+                                    "The example plots the results of the example of 'memsim sweep --help'.",
+                        epilog="example: memsim plot results/grid --x amplitude --y frequency --value energy --out map.png",
                         formatter_class=fmt)
     pl.add_argument("results", help="sweep results directory or CSV file")
     pl.add_argument("--x", required=True, help="parameter on the x axis")
@@ -646,6 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("default")  # shown once, as one line, never raised
             warnings.showwarning = one_line_warning
             return args.func(args)
     except (UsageError, ValueError, KeyError, OSError, ImportError, RecursionError, OverflowError) as exc:
