@@ -131,9 +131,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"  drive: {args.amplitude:g} V sine at {args.frequency:g} Hz on {inputs[0]!r}, "
           f"other inputs and all outputs grounded, for {args.duration:g} s")
     steps = args.duration / args.dt
-    if steps > 1e12:
-        raise UsageError(f"--duration {args.duration:g} / --dt {args.dt:g} is {steps:.3g} steps, more than 1e12; "
-                         "raise --dt or shorten --duration")
+    if steps > args.max_steps:
+        raise UsageError(f"--duration {args.duration:g} / --dt {args.dt:g} is {steps:.3g} steps, more than "
+                         f"--max-steps {args.max_steps:g}; raise --dt, shorten --duration or raise --max-steps")
     print("  integrating (the first run also compiles the numba kernels: up to a minute; later runs reuse them)",
           flush=True)
     t0 = time.perf_counter()
@@ -514,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--method", choices=("euler", "heun", "rk4", "adaptive"), default="rk4")
     sim.add_argument("--out", default="memsim-simulate.png", help="figure file to write")
     sim.add_argument("--progress", action="store_true", help="show a progress bar")
+    sim.add_argument("--max-steps", type=_positive("--max-steps"), default=1e8,
+                     help="refuse runs of more time steps (1e8 steps of the default network take about a minute)")
     sim.set_defaults(func=_cmd_simulate)
 
     demo = sub.add_parser(
