@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from memsim import Network, layered  # noqa: E402
@@ -59,6 +59,8 @@ def _reader_contract(fn, path: Path) -> None:
 
 @FAST
 @given(st.binary(max_size=400))
+@example(b"[" * 1000 + b"]" * 1000)  # RecursionError before issue 13
+@example(b'function = "subprocess:run"\n[space]\nkind = []\n')  # TypeError (unhashable kind) before
 def test_random_bytes_to_every_reader(data):
     for suffix, fn in ((".json", read_network), (".graphml", read_network), (".toml", load_config),
                        (".toml", load_sweep)):

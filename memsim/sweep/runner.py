@@ -280,7 +280,8 @@ def run(
         (``"tcp://host:8786"``), a ``Client`` (left open) or a cluster such as
         ``LocalCluster`` (a client is opened and closed). Needs ``memsim[dask]``;
         the cluster's workers need memsim and the function's module
-        installed. Results are written by this process only, so the workers
+        installed. The scheduler and workers must be trusted: dask
+        exchanges pickles, and unpickling runs code. Results are written by this process only, so the workers
         need no access to ``directory``.
     progress : bool
         Show a tqdm bar with points done, failed and ETA.
