@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +31,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+#: Largest number of devices a ``--layers`` network may have (a layered network of 1e6 devices
+#: already takes minutes to build and GBs of memory; write a network file for larger ones).
+MAX_LAYER_DEVICES = 1_000_000
+
+
 def _layers(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",")]
@@ -37,6 +43,10 @@ def _layers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"--layers must be comma-separated integers, got {text!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"--layers needs at least two positive sizes, got {text!r}")
+    devices = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if devices > MAX_LAYER_DEVICES:
+        raise argparse.ArgumentTypeError(f"--layers {text} gives {devices:,} devices, more than the limit "
+                                         f"{MAX_LAYER_DEVICES:,}")
     return sizes
 
 
@@ -92,13 +102,15 @@ def _network_options(p: argparse.ArgumentParser, device: str) -> None:
     p.add_argument("--network", default=None, help="network file (.json node-link or .graphml); overrides --layers/--device")
     p.add_argument("--layers", type=_layers, default=[2, 4, 2], help="layer sizes of a layered network, comma-separated")
     p.add_argument("--device", choices=DEVICES, default=device, help="device model (published parameters)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random initial states")
+    p.add_argument("--seed", type=_count("--seed", 0), default=0, help="seed of the random initial states")
 
 
 def _sine_protocol(net, args):
     from memsim import Segment, Sine
 
     inputs = net.inputs
+    if not inputs:
+        raise UsageError("the network has no node with role 'input' to drive")
     drive = {inputs[0]: Sine(args.amplitude, args.frequency)}
     return [Segment(args.duration, drive=drive, ground=inputs[1:] + net.outputs, label="sine")]
 
@@ -118,16 +130,28 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     print(f"memsim simulate: {net!r}, {source}, {args.method} with dt = {args.dt:g} s")
     print(f"  drive: {args.amplitude:g} V sine at {args.frequency:g} Hz on {inputs[0]!r}, "
           f"other inputs and all outputs grounded, for {args.duration:g} s")
+    steps = args.duration / args.dt
+    if steps > args.max_steps:
+        raise UsageError(f"--duration {args.duration:g} / --dt {args.dt:g} is {steps:.3g} steps, more than "
+                         f"--max-steps {args.max_steps:g}; raise --dt, shorten --duration or raise --max-steps")
+    print("  integrating (the first run also compiles the numba kernels: up to a minute; later runs reuse them)",
+          flush=True)
     t0 = time.perf_counter()
     res = simulate(compiled, protocol, dt=args.dt, method=args.method,
                    record_every=max(1, int(round(args.duration / args.dt / 2000))), progress=args.progress)
     wall = time.perf_counter() - t0
     st = res.stats
     x = res.x_final[compiled.dynamic]
+    energy = float(res.energy())
     print(f"  {st['steps']} steps, {st['solves']} solves ({st['engine']}) in {wall:.3f} s "
           f"(numba compilation included on the first run)")
-    print(f"  final states: mean {x.mean():.4f}, min {x.min():.4f}, max {x.max():.4f}; "
-          f"energy dissipated {float(res.energy()):.4g} J")
+    if not np.isfinite(energy):
+        raise UsageError(f"the run gave a non-finite energy ({energy}); lower --amplitude ({args.amplitude:g} V)")
+    if x.size:
+        print(f"  final states: mean {x.mean():.4f}, min {x.min():.4f}, max {x.max():.4f}; "
+              f"energy dissipated {energy:.4g} J")
+    else:
+        print(f"  no memristors in the network (resistors only); energy dissipated {energy:.4g} J")
     for n in net.outputs:
         cur = res.terminal_current(n)
         print(f"  output {n!r}: current at end {cur[-1]:+.4g} A, peak |I| {np.abs(cur).max():.4g} A")
@@ -181,6 +205,36 @@ def _task(spec: str, n_inputs: int, n_outputs: int, seed: int):
     return task
 
 
+#: A pulse that moves no device state by more than this (of the [0, 1] range) cannot teach anything.
+MIN_PULSE_EFFECT = 1e-3
+
+
+def _check_pulses_move(net, pulses, device: str) -> None:
+    """UsageError unless the punishing or the normalising pulse moves some device state noticeably.
+
+    Both pulses are applied to the bare network (no source resistance, so the
+    devices see at least the voltage they would in the hardware) from states
+    0.5; the learning-from-mistakes defaults are timed for VTEAM devices.
+    """
+    from memsim import Segment, simulate
+
+    inputs, outputs = net.inputs, net.outputs
+    moved = 0.0
+    for volts, duration in ((-pulses.punish_voltage, pulses.punish_duration),
+                            (pulses.normalise_voltage, pulses.normalise_duration)):
+        if duration <= 0:
+            continue
+        seg = Segment(duration, drive={n: volts for n in inputs}, ground=outputs)
+        res = simulate(net, seg, dt=duration / 200, method="rk4", record=(), x0=np.full(net.n_edges, 0.5))
+        moved = max(moved, float(np.max(np.abs(res.x_final - 0.5), initial=0.0)))
+    if moved < MIN_PULSE_EFFECT:
+        raise UsageError(
+            f"the pulses (punish -{pulses.punish_voltage:g} V for {pulses.punish_duration:g} s, normalise "
+            f"+{pulses.normalise_voltage:g} V for {pulses.normalise_duration:g} s) move the {device} devices' states "
+            f"by at most {moved:.2g}, so nothing can be learned (the defaults are timed for vteam); set "
+            "--punish-voltage/--punish-duration/--normalise-voltage/--normalise-duration (and --dt) for this device")
+
+
 def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: str) -> int:
     from memsim import Network, Variability, layered
     from memsim.learning import Controller, Pulses, build_hardware, prune_edges, train
@@ -190,6 +244,7 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
                     normalise_duration=args.normalise_duration, dt=args.dt, idle_inputs=args.idle_inputs)
     controller = Controller(pulses=pulses, order=args.order, stop_after=args.stop_after, max_eras=args.max_eras)
     net = Network.from_graph(layered(layers, orientation="backward"), _device(args.device))
+    _check_pulses_move(net, pulses, args.device)
     var = Variability(d2d=args.d2d, c2c=args.c2c) if (args.d2d or args.c2c) else None
     hw = build_hardware(net, n_copies=args.copies, variability=var, source_resistance=args.source_resistance,
                         prune_below=args.prune_below, seed=args.seed)
@@ -250,7 +305,7 @@ def _controller_options(p: argparse.ArgumentParser, copies: int) -> None:
 
     d, c = Pulses(), Controller()
     p.add_argument("--copies", type=_count("--copies"), default=copies, help="networks trained together")
-    p.add_argument("--seed", type=int, default=0, help="seed of initial states, device spread and orders")
+    p.add_argument("--seed", type=_count("--seed", 0), default=0, help="seed of initial states, device spread and orders")
     p.add_argument("--device", choices=DEVICES, default="vteam", help="device model (published parameters)")
     p.add_argument("--max-eras", type=_count("--max-eras"), default=c.max_eras, help="cap on training eras")
     p.add_argument("--stop-after", type=_count("--stop-after"), default=c.stop_after,
@@ -362,17 +417,36 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status of ``memsim sweep`` when every point ran but some failed (their rows hold the error).
+EXIT_POINTS_FAILED = 1
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from memsim.sweep import load_sweep
 
-    sweep = load_sweep(args.spec)
-    out = args.out or os.path.join("results", sweep.name)
+    sweep = load_sweep(args.spec)  # a spec names registered tasks only: it never imports code
+    out = args.out or os.path.join("results", sweep.name)  # the name is a checked slug
+    if args.scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs dask.distributed: pip install 'memsim[dask]'") from None
+    if args.quick:
+        from memsim.sweep import ListSpace
+
+        sweep = type(sweep)(sweep.function, ListSpace(sweep.space.points()[:2]), sweep.defaults, sweep.name)
     t0 = time.perf_counter()
-    table = sweep.run(out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
+    table = sweep.run(out, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
+                      max_points=args.max_points)
     wall = time.perf_counter() - t0
     ok = int((table["status"] == "ok").sum())
     print(f"memsim sweep: {sweep.name}: {len(table)} points ({ok} ok, {len(table) - ok} failed) "
           f"in {wall:.1f} s; results in {out}/ (read with memsim.sweep.load)")
+    if ok < len(table):
+        first = table.loc[table["status"] != "ok", "error"].iloc[0]
+        print(f"memsim sweep: error: {len(table) - ok} point(s) failed (first: {first}); exit status "
+              f"{EXIT_POINTS_FAILED}", file=sys.stderr)
+        return EXIT_POINTS_FAILED
     return 0
 
 
@@ -397,6 +471,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     for col in (args.x, args.value) + ((args.y,) if args.y else ()):
         if col not in table.columns:
             raise UsageError(f"column {col!r} is not in the results (columns: {', '.join(map(str, table.columns))})")
+    if args.y is not None and args.y == args.x:
+        raise UsageError(f"--x and --y name the same column {args.x!r}; a heat map needs two different parameters")
+    if args.value in (args.x, args.y):
+        raise UsageError(f"--value {args.value!r} is also an axis; choose an output column")
+    values = pd.to_numeric(table[args.value], errors="coerce")
+    if not len(table):
+        raise UsageError(f"{args.results}: no rows with status 'ok' to plot")
+    if values.isna().all():
+        raise UsageError(f"--value: column {args.value!r} holds no numbers (e.g. {table[args.value].iloc[0]!r})")
+    table = table.assign(**{args.value: values})
     if args.y:
         ax = plot_sweep_heatmap(table, args.x, args.y, args.value)
     else:
@@ -430,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--method", choices=("euler", "heun", "rk4", "adaptive"), default="rk4")
     sim.add_argument("--out", default="memsim-simulate.png", help="figure file to write")
     sim.add_argument("--progress", action="store_true", help="show a progress bar")
+    sim.add_argument("--max-steps", type=_positive("--max-steps"), default=1e8,
+                     help="refuse runs of more time steps (1e8 steps of the default network take about a minute)")
     sim.set_defaults(func=_cmd_simulate)
 
     demo = sub.add_parser(
@@ -451,7 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train K copies of a layered memristive network (orientation chosen so that the "
                     f"forward pulse potentiates) on a task. Tasks: {TASK_HELP}.",
         epilog="examples: memsim train --layers 2,4,2 --task association:1,0 --copies 10\n"
-               "          memsim train --layers 3,8,2 --task boolean:xor --max-eras 100 --out xor.png",
+               "          memsim train --layers 2,6,2 --task random:2 --out random2.png\n"
+               "(measured: 10/10 copies learn each, in about 20 s and 30 s)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     tr.add_argument("--layers", type=_layers, default=[2, 4, 2], help="layer sizes, comma-separated (default 2,4,2)")
@@ -507,19 +594,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run a sweep declared in a TOML file (resumable)",
                         description="Run a sweep (see memsim.sweep) declared in TOML; results are written "
-                                    "incrementally and a rerun skips completed points.",
-                        epilog="example: memsim sweep sweep.toml --workers 2 --out results/my-sweep",
+                                    "incrementally and a rerun skips completed points. A spec file is data: "
+                                    "its 'function' must be a registered task (transient, codesign, or one "
+                                    "registered with memsim.sweep.register_task or the 'memsim.tasks' entry "
+                                    "point). Exit status: 0 when every point is ok, "
+                                    f"{EXIT_POINTS_FAILED} when some failed (all results are written), 2 for "
+                                    "bad input. Example specs are in the examples/ folder of the source tree.",
+                        epilog="example: memsim sweep examples/transient-grid.toml --workers 2 --out results/grid",
                         formatter_class=fmt)
     sw.add_argument("spec", help="TOML file declaring the sweep")
     sw.add_argument("--out", default=None, help="results directory (default results/<name>)")
     sw.add_argument("--workers", type=_count("--workers"), default=None, help="worker processes (default: cores)")
-    sw.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (tcp://host:port)")
+    sw.add_argument("--scheduler", default=None,
+                    help="dask.distributed scheduler address (tcp://host:port); it must be trusted: "
+                         "dask exchanges pickles, which run code")
+    sw.add_argument("--max-points", type=_count("--max-points"), default=1_000_000,
+                    help="refuse sweeps of more points than this")
+    sw.add_argument("--quick", action="store_true", help="run only the first two points (a smoke test)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
 
     pl = sub.add_parser("plot", help="plot sweep results (heat map or line)",
-                        description="Plot one output of a sweep (results directory or CSV) against one or two parameters.",
-                        epilog="example: memsim plot results/my-sweep --x amplitude --y frequency --value energy --out map.png",
+                        description="Plot one output of a sweep (results directory or CSV) against one or two parameters. "
+                                    "The example plots the results of the example of 'memsim sweep --help'.",
+                        epilog="example: memsim plot results/grid --x amplitude --y frequency --value energy --out map.png",
                         formatter_class=fmt)
     pl.add_argument("results", help="sweep results directory or CSV file")
     pl.add_argument("--x", required=True, help="parameter on the x axis")
@@ -530,16 +628,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = " ".join(str(msg).split())
+    return text if len(text) <= 2000 else text[:2000] + " ..."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``memsim`` command."""
+    """Entry point of the ``memsim`` command.
+
+    Exit status: 0 on success, 2 for bad input (one line on stderr naming the
+    option or field), 1 for a sweep with failed points and for an internal
+    error (one line; set ``MEMSIM_DEBUG=1`` for the traceback), 130 on Ctrl-C.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = os.environ.get("MEMSIM_DEBUG", "") not in ("", "0")
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"memsim {args.command}: warning: {_one_line(Warning(message))}", file=sys.stderr)
+
     try:
-        return args.func(args)
-    except (UsageError, ValueError, KeyError, OSError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"memsim {args.command}: error: {msg}", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # shown once, as one line, never raised
+            warnings.showwarning = one_line_warning
+            return args.func(args)
+    except (UsageError, ValueError, KeyError, OSError, ImportError, RecursionError, OverflowError) as exc:
+        if debug:
+            raise
+        print(f"memsim {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"memsim {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback on the terminal
+        if debug:
+            raise
+        print(f"memsim {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set MEMSIM_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

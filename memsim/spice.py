@@ -263,8 +263,31 @@ class _Netlist:
     params: np.ndarray
 
 
+#: A file name ngspice's ``wrdata`` may write: no whitespace, quotes, ``;`` or control characters.
+_SAFE_OUTPUT = re.compile(r"[A-Za-z0-9_.+/-]{1,200}")
+
+
+def _check_strings(title, output) -> None:
+    """Reject user strings that could break out of their netlist line (netlist injection).
+
+    The title goes into a comment line and ``output`` into a ``.control``
+    line: a newline there would start a line of its own (``.control``,
+    ``shell ...``), which ngspice would execute.
+    """
+    if title is not None:
+        if not isinstance(title, str):
+            raise ValueError(f"title must be a string, got {type(title).__name__}")
+        if not title.isprintable() or len(title) > 200:
+            raise ValueError(f"title must be one line of at most 200 printable characters (no newlines or control "
+                             f"characters), got {title[:60]!r}")
+    if not isinstance(output, str) or not _SAFE_OUTPUT.fullmatch(output) or output.startswith("-"):
+        raise ValueError("output must be a file name of letters, digits and '_ . + / -' (no spaces, quotes, ';' or "
+                         f"control characters), got {output!r}")
+
+
 def _build(network, protocol, *, dt, x0, params, max_step, reltol, abstol, vntol, chgtol, trtol,
            method, interp, node_voltages, switch_conductance, bound_width, output, title) -> _Netlist:
+    _check_strings(title, output)
     net = _as_compiled(network)
     m, n = net.n_edges, net.n_nodes
     max_step = dt if max_step is None else max_step
@@ -430,9 +453,13 @@ def to_spice(
         trajectories differ by at most this much near a bound.
     output : str
         Name of the ``wrdata`` file (``output.0``, ``output.1``, ... when more
-        than 1000 vectors are written).
+        than 1000 vectors are written): letters, digits and ``_ . + / -``.
     title : str, optional
-        First (title) line of the netlist.
+        First (title) line of the netlist: one line of printable text.
+
+    Node names, device labels and segment labels never reach the netlist
+    (nodes are written as ``n<index>``); the two strings that do, ``title``
+    and ``output``, are checked so that no input can add a line to it.
 
     Returns
     -------
@@ -444,8 +471,9 @@ def to_spice(
     ------
     ValueError
         For stochastic metastable switches, drives that are not numbers,
-        ``Sine`` or ``PWL``, per-copy (ensemble) inputs, floating islands, or a
-        bad option (the message names it).
+        ``Sine`` or ``PWL``, per-copy (ensemble) inputs, floating islands, a
+        bad option, or a ``title``/``output`` that could inject netlist lines
+        (the message names it).
 
     Examples
     --------

@@ -389,6 +389,45 @@ def _text(path: str | os.PathLike, what: str) -> str:
         raise ValueError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
+#: Deepest nesting of lists/tables accepted in JSON and TOML files (memsim's own formats need
+#: fewer than 10 levels; a bound keeps hostile files from exhausting the stack).
+MAX_NESTING = 64
+
+
+def _nesting_depth(text: str) -> int:
+    """Upper bound on the bracket nesting of a JSON/TOML text (brackets in strings counted too)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _check_nesting(text: str, path: str | os.PathLike, what: str) -> None:
+    """ValueError if the text nests deeper than :data:`MAX_NESTING` (checked before parsing)."""
+    if _nesting_depth(text) > MAX_NESTING:
+        # brackets inside strings may count: re-check the parsed structure only when the quick bound fails
+        try:
+            data = json.loads(text) if what == "JSON" else tomllib.loads(text)
+        except RecursionError:
+            raise ValueError(f"{path}: malformed {what}: nested more than {MAX_NESTING} levels deep") from None
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError):
+            return  # the parser reports it
+        stack = [(data, 1)]
+        while stack:
+            obj, d = stack.pop()
+            if d > MAX_NESTING:
+                raise ValueError(f"{path}: malformed {what}: nested more than {MAX_NESTING} levels deep")
+            if isinstance(obj, dict):
+                stack.extend((v, d + 1) for v in obj.values())
+            elif isinstance(obj, list):
+                stack.extend((v, d + 1) for v in obj)
+
+
 def _atomic_write(path: str | os.PathLike, text: str) -> None:
     p = Path(path)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
@@ -430,6 +469,7 @@ def read_json(path: str | os.PathLike) -> Network:
         Malformed JSON or a bad field; one line naming the file and the field.
     """
     text = _text(path, "network file")
+    _check_nesting(text, path, "JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -604,8 +644,10 @@ def read_graphml(path: str | os.PathLike) -> Network:
             node_name: Hashable = nid
             if ours and "name" in data:
                 try:
+                    if _nesting_depth(data["name"]) > MAX_NESTING:
+                        raise ValueError("nested too deeply")
                     node_name = decode_node(json.loads(data["name"]))
-                except (json.JSONDecodeError, ValueError):
+                except (json.JSONDecodeError, ValueError, RecursionError):
                     raise ValueError(f"{where}: {what}: name {data['name']!r} is not a JSON-encoded node name") from None
             names[nid] = node_name
             nodes.append((node_name, data.get("role", "bulk")))
@@ -691,6 +733,7 @@ def load_config(path: str | os.PathLike) -> dict:
     FileNotFoundError: config file not found: no/such/file.toml
     """
     text = _text(path, "config file")
+    _check_nesting(text, path, "TOML")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -49,6 +49,10 @@ class Edge:
     x0: float  # 1, initial state in [0, 1]
 
 
+#: Edge attributes :meth:`Network.from_graph` reads.
+EDGE_ATTRIBUTES = ("device", "resistance", "x0", "index")
+
+
 class Network:
     """A memristive circuit under construction.
 
@@ -118,6 +122,7 @@ class Network:
         x0: StateSpec = 0.5,
         *,
         seed: int | np.random.Generator | None = None,
+        unknown_attributes: Literal["error", "ignore"] = "error",
     ) -> "Network":
         """Build a network from any networkx graph.
 
@@ -127,7 +132,9 @@ class Network:
         :class:`~memsim.devices.models.Resistor`) and ``x0``. If every edge
         has an integer attribute ``index``, edges are numbered in that order
         (networkx itself lists edges grouped by source node, not in insertion
-        order); otherwise in ``G.edges()`` order.
+        order); otherwise in ``G.edges()`` order. Any other edge attribute is
+        an error (a graph using ``r=`` for ``resistance`` would otherwise
+        silently become all memristors) unless ``unknown_attributes="ignore"``.
 
         Parameters
         ----------
@@ -139,6 +146,10 @@ class Network:
             in ``[0, 1)`` with ``seed``.
         seed : int or numpy Generator, optional
             Used only when ``x0 == "random"``.
+        unknown_attributes : {"error", "ignore"}
+            What to do with edge attributes other than ``device``,
+            ``resistance``, ``x0`` and ``index`` (e.g. a ``weight`` used by
+            another tool): raise ``ValueError`` listing them, or ignore them.
 
         Examples
         --------
@@ -154,6 +165,14 @@ class Network:
             edge_iter = [(u, v, d) for u, v, _, d in graph.edges(keys=True, data=True)]
         else:
             edge_iter = list(graph.edges(data=True))
+        if unknown_attributes not in ("error", "ignore"):
+            raise ValueError(f"unknown_attributes must be 'error' or 'ignore', got {unknown_attributes!r}")
+        if unknown_attributes == "error":
+            extra = sorted({str(k) for _, _, d in edge_iter for k in d} - set(EDGE_ATTRIBUTES))
+            if extra:
+                raise ValueError(f"edge attribute(s) {', '.join(map(repr, extra))} are not memsim's (known: "
+                                 f"{', '.join(EDGE_ATTRIBUTES)}; a wire or resistor is 'resistance' in ohm); rename "
+                                 "them or pass unknown_attributes='ignore'")
         if edge_iter and all("index" in d for _, _, d in edge_iter):
             edge_iter.sort(key=lambda e: e[2]["index"])
         m = len(edge_iter)

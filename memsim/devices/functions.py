@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from memsim.devices.models import (
+    MAX_WINDOW_EXPONENT,
     MODEL_CTDV,
     MODEL_GMS,
     MODEL_LINEAR_DRIFT,
@@ -19,7 +20,7 @@ from memsim.devices.models import (
     MODEL_VTEAM,
 )
 
-__all__ = ["conductance", "rate", "window", "bound_rate", "gms_probabilities"]
+__all__ = ["conductance", "rate", "window", "joglekar", "bound_rate", "gms_probabilities"]
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -57,6 +58,69 @@ def conductance(model: np.ndarray, params: np.ndarray, x: np.ndarray) -> np.ndar
 INSIDE = (2.0**-1074, 1.0 - 2.0**-53)
 
 
+def _whole(p: np.ndarray) -> np.ndarray:
+    """Whether each exponent is a whole number >= 1 (the exact forms below need one)."""
+    p = np.asarray(p, dtype=float)
+    return (p >= 1) & (p == np.floor(p)) & (p <= MAX_WINDOW_EXPONENT)
+
+
+def joglekar(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Joglekar's window ``1 - (2x - 1)**(2p)``, accurate near both bounds.
+
+    For a whole ``p`` it is evaluated as ``4 x (1 - x) * sum_{j<p} (2x - 1)**(2j)``
+    (the same polynomial), which keeps full relative precision as ``x -> 0``
+    or ``x -> 1``: the literal form rounds ``2x - 1`` to ``-1`` for
+    ``x < 2**-54`` and returns exactly 0, so a device started there would
+    never move. Other exponents use the literal form.
+
+    Examples
+    --------
+    >>> float(joglekar(np.array(1.0), np.array(1e-17)))  # the literal form gives 0.0
+    4e-17
+    """
+    p = np.asarray(p, dtype=float)
+    x = np.asarray(x, dtype=float)
+    y2 = (2.0 * x - 1.0) ** 2
+    n = np.where(_whole(p), p, 1.0)
+    total = np.ones(np.broadcast_shapes(p.shape, x.shape))
+    term = np.ones_like(total)
+    for j in range(1, int(np.max(n, initial=1.0))):
+        term = term * y2
+        total = np.where(j < n, total + term, total)
+    exact = 4.0 * x * (1.0 - x) * total
+    with np.errstate(invalid="ignore"):
+        return np.where(_whole(p), exact, 1.0 - (2.0 * x - 1.0) ** (2.0 * p))
+
+
+def _biolek(p: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """Biolek's window ``1 - (x - H(-i))**(2p)`` as ``u * sum_{j<2p} (1 - u)**j``.
+
+    ``u = 1 - x`` for ``i >= 0`` and ``u = x`` for ``i < 0`` (the same
+    polynomial for whole ``p``, accurate as ``u -> 0``).
+    """
+    p = np.asarray(p, dtype=float)
+    u = np.where(i < 0, x, 1.0 - x)
+    w = 1.0 - u
+    n = np.where(_whole(p), 2.0 * p, 2.0)
+    total = np.ones(np.broadcast_shapes(p.shape, u.shape))
+    term = np.ones_like(total)
+    for j in range(1, int(np.max(n, initial=2.0))):
+        term = term * w
+        total = np.where(j < n, total + term, total)
+    step = (i < 0).astype(float)
+    with np.errstate(invalid="ignore"):
+        return np.where(_whole(p), u * total, 1.0 - (x - step) ** (2.0 * p))
+
+
+def _prodromakis(p: np.ndarray, j: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Prodromakis' window ``j (1 - ((x - 1/2)**2 + 3/4)**p)`` as ``-j expm1(p log1p(-x (1 - x)))``.
+
+    ``(x - 1/2)**2 + 3/4 = 1 - x (1 - x)``; the rewritten form keeps full
+    relative precision near both bounds, for any ``p > 0``.
+    """
+    return -j * np.expm1(p * np.log1p(-x * (1.0 - x)))
+
+
 def window(kind: np.ndarray, p: np.ndarray, j: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
     """Window function ``F(x, i)`` of the linear-drift model (codes in ``WINDOW_IDS``).
 
@@ -67,14 +131,15 @@ def window(kind: np.ndarray, p: np.ndarray, j: np.ndarray, x: np.ndarray, i: np.
     and a state rounded onto the bound would otherwise stay there forever.
     From one ulp inside, it leaves when the drive reverses, as it would from
     ``1 - 2**-53``: a saturated device forgets how deep it went, which no
-    double-precision state can remember.
+    double-precision state can remember. Every window is evaluated in a
+    form with full relative precision near both bounds (:func:`joglekar`),
+    so a state of ``1e-17`` moves as the exact solution does.
     """
     kind = np.asarray(kind)
     x = np.clip(x, *INSIDE)
-    jog = 1.0 - (2.0 * x - 1.0) ** (2.0 * p)
-    step = (i < 0).astype(float)
-    bio = 1.0 - (x - step) ** (2.0 * p)
-    pro = j * (1.0 - ((x - 0.5) ** 2 + 0.75) ** p)
+    jog = joglekar(p, x)
+    bio = _biolek(p, x, np.asarray(i))
+    pro = _prodromakis(p, j, x)
     out = np.ones(np.broadcast_shapes(np.shape(kind), np.shape(x), np.shape(i)))
     out = np.where(kind == 1, jog, out)
     out = np.where(kind == 2, bio, out)
@@ -139,7 +204,7 @@ def rate(
             np.where(v < v_on, k_on * np.abs(v / v_on - 1.0) ** a_on, 0.0),
         )
         xw = np.clip(x, *INSIDE)
-        fw = np.where(wp > 0, 1.0 - (2.0 * xw - 1.0) ** (2.0 * wp), 1.0)
+        fw = np.where(wp > 0, joglekar(np.where(wp > 0, wp, 1.0), xw), 1.0)
         out = np.where(model == MODEL_VTEAM, -dw / d * fw, out)
         # Caravelli-Traversa-Di Ventra
         alpha, beta = params[..., 2], params[..., 3]

@@ -41,6 +41,8 @@ __all__ = [
     "MODEL_GMS",
     "WINDOW_IDS",
     "Window",
+    "MAX_WINDOW_EXPONENT",
+    "MAX_RESISTANCE",
 ]
 
 #: Number of float slots in a packed parameter vector.
@@ -55,6 +57,13 @@ MODEL_GMS = 4
 Window = Literal["none", "joglekar", "biolek", "prodromakis"]
 #: Integer codes of the window functions of :class:`LinearIonDrift`.
 WINDOW_IDS: dict[str, int] = {"none": 0, "joglekar": 1, "biolek": 2, "prodromakis": 3}
+
+#: Largest window exponent ``p`` accepted (a window with p = 64 is already a
+#: box; the exact-near-the-bounds evaluation sums ``p`` terms).
+MAX_WINDOW_EXPONENT = 64.0
+#: Largest resistance (ohm) a device parameter may take (1 Tohm: beyond any
+#: memristor's OFF state; keeps conductances and energies far from underflow).
+MAX_RESISTANCE = 1e12
 
 #: Elementary charge over Boltzmann's constant, C/(J/K) = K/V (CODATA 2018, exact).
 Q_OVER_KB = 1.602176634e-19 / 1.380649e-23
@@ -92,6 +101,18 @@ class Device:
                     f"{type(self).__name__}.{name} must be > 0, got {val!r}"
                 )
 
+    def _check_range(self, name: str, low: float, high: float, unit: str = "", *, open_low: bool = False) -> None:
+        val = getattr(self, name)
+        if not ((low < val if open_low else low <= val) and val <= high):
+            lo = "(" if open_low else "["
+            raise ValueError(
+                f"{type(self).__name__}.{name} must be in {lo}{low:g}, {high:g}]{unit}, got {val!r}"
+            )
+
+    def _check_resistances(self, *names: str) -> None:
+        for name in names:
+            self._check_range(name, 0.0, MAX_RESISTANCE, " ohm", open_low=True)
+
     def _check_on_off(self) -> None:
         r_on = getattr(self, "r_on")
         r_off = getattr(self, "r_off")
@@ -125,7 +146,7 @@ class Resistor(Device):
 
     def __post_init__(self) -> None:
         self._check_finite()
-        self._check_positive("resistance")
+        self._check_resistances("resistance")
 
     def pack(self) -> np.ndarray:
         """Slots: ``[R, R]``."""
@@ -169,7 +190,9 @@ class LinearIonDrift(Device):
 
     def __post_init__(self) -> None:
         self._check_finite()
-        self._check_positive("r_on", "r_off", "d", "mu_v", "p", "j")
+        self._check_resistances("r_on", "r_off")
+        self._check_positive("d", "mu_v", "j")
+        self._check_range("p", 0.0, MAX_WINDOW_EXPONENT, open_low=True)
         self._check_on_off()
         if self.window not in WINDOW_IDS:
             raise ValueError(
@@ -236,7 +259,11 @@ class VTEAM(Device):
 
     def __post_init__(self) -> None:
         self._check_finite()
-        self._check_positive("r_on", "r_off", "alpha_on", "alpha_off", "v_off", "d")
+        self._check_resistances("r_on", "r_off")
+        self._check_positive("v_off", "d")
+        self._check_range("alpha_on", 0.0, 20.0, open_low=True)
+        self._check_range("alpha_off", 0.0, 20.0, open_low=True)
+        self._check_range("p", 0.0, MAX_WINDOW_EXPONENT)
         self._check_on_off()
         if not self.v_on < 0:
             raise ValueError(f"VTEAM.v_on must be < 0 V, got {self.v_on!r}")
@@ -287,7 +314,8 @@ class CaravelliTraversaDiVentra(Device):
 
     def __post_init__(self) -> None:
         self._check_finite()
-        self._check_positive("r_on", "r_off", "beta")
+        self._check_resistances("r_on", "r_off")
+        self._check_positive("beta")
         self._check_on_off()
         if self.alpha < 0:
             raise ValueError(f"CaravelliTraversaDiVentra.alpha must be >= 0, got {self.alpha!r}")
@@ -322,8 +350,8 @@ class MetastableSwitch(Device):
 
     r_on: float = 500.0  # ohm
     r_off: float = 1500.0  # ohm
-    v_on: float = 0.27  # V
-    v_off: float = 0.27  # V
+    v_on: float = 0.27  # V, >= 0, ON threshold
+    v_off: float = 0.27  # V, >= 0, OFF threshold (magnitude; the OFF switching acts at v < -v_off)
     tau: float = 1e-4  # s, switch time constant
     temperature: float = 298.5  # K
     n_switches: int = 0  # 1, 0 = mean-field (deterministic)
@@ -332,7 +360,11 @@ class MetastableSwitch(Device):
 
     def __post_init__(self) -> None:
         self._check_finite()
-        self._check_positive("r_on", "r_off", "tau", "temperature")
+        self._check_resistances("r_on", "r_off")
+        self._check_positive("tau")
+        self._check_range("temperature", 0.0, 1e4, " K", open_low=True)
+        self._check_range("v_on", 0.0, 1e3, " V")
+        self._check_range("v_off", 0.0, 1e3, " V")
         self._check_on_off()
         if int(self.n_switches) != self.n_switches or self.n_switches < 0:
             raise ValueError(

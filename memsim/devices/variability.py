@@ -38,6 +38,12 @@ SPREAD_SLOTS: dict[int, tuple[int, ...]] = {
 }
 
 
+#: Largest log-normal sigma accepted for ``d2d`` and ``c2c``: a factor
+#: ``exp(sigma z - sigma**2 / 2)`` with sigma 5 already spans ~13 decades at
+#: +-3 standard deviations; larger values only overflow.
+MAX_SIGMA = 5.0
+
+
 @dataclass(frozen=True)
 class Variability:
     """Variability of the devices of a network.
@@ -58,6 +64,10 @@ class Variability:
             val = getattr(self, name)
             if not (isinstance(val, (int, float)) and math.isfinite(val) and val >= 0):
                 raise ValueError(f"Variability.{name} must be a finite number >= 0, got {val!r}")
+        for name in ("d2d", "c2c"):
+            if getattr(self, name) > MAX_SIGMA:
+                raise ValueError(f"Variability.{name} (a log-normal sigma) must be <= {MAX_SIGMA:g}, "
+                                 f"got {getattr(self, name)!r}")
         if self.p_stuck_on + self.p_stuck_off > 1:
             raise ValueError("Variability: p_stuck_on + p_stuck_off must be <= 1")
 

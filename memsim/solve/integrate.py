@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -18,12 +19,12 @@ from memsim.devices.models import MODEL_GMS, MODEL_RESISTOR
 from memsim.devices.variability import Variability, cycle_factors, sample_devices
 from memsim.solve import kernels as kn
 from memsim.solve.nodal import find_islands, solve_nodal
-from memsim.solve.protocol import CompiledSegment, Segment, compile_protocol
+from memsim.solve.protocol import CompiledSegment, Segment, Sine, compile_protocol
 from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
 from memsim.solve.stepper import integrate_python, numpy_rates, record_sample
 
-__all__ = ["simulate", "prepare", "Prepared", "Method", "Solver"]
+__all__ = ["simulate", "prepare", "Prepared", "Method", "Solver", "MAX_STEPS", "MAX_MEMORY", "MIN_STEPS_PER_PERIOD"]
 
 Method = Literal["euler", "heun", "rk4", "adaptive"]
 Solver = Literal["auto", "dense", "sparse", "numpy"]
@@ -34,6 +35,17 @@ DENSE_MAX_NODES = 256
 _PARALLEL_MIN_COPIES = 8
 #: Bound on the elements of one block of time-dependent drive voltages.
 _DRIVE_BLOCK = 1 << 21
+#: Steps per call of a compiled kernel with a constant drive (the progress bar advances per call).
+_STEP_BLOCK = 1 << 16
+#: Most time steps one simulation may take (a day or more of computing even for one device):
+#: a ``dt`` typed a few orders of magnitude too small is refused instead of running for ever.
+MAX_STEPS = 10**12
+#: Default limit (bytes) on the memory of the recorded samples and the per-copy arrays
+#: (``max_memory`` raises it). Recordings larger than this are decimated when ``record_every``
+#: is left to its default, refused when it is given.
+MAX_MEMORY = 2**30
+#: A periodic drive with fewer steps than this per period is under-resolved: a warning says so.
+MIN_STEPS_PER_PERIOD = 8
 
 
 def _as_compiled(network) -> CompiledNetwork:
@@ -92,7 +104,7 @@ def simulate(
     open_edges: np.ndarray | None = None,
     variability: Variability | None = None,
     seed: int | np.random.Generator | None = None,
-    record_every: int = 1,
+    record_every: int | None = None,
     record: Sequence[str] = RECORDABLE,
     solver: Solver = "auto",
     low_rank_max: int = 16,
@@ -103,6 +115,7 @@ def simulate(
     ivp_method: str = "RK45",
     t0: float = 0.0,
     progress: bool = False,
+    max_memory: float = MAX_MEMORY,
 ) -> Result:
     """Integrate the device states of a network through a protocol.
 
@@ -136,8 +149,10 @@ def simulate(
         Device spread, cycle-to-cycle noise and stuck devices, drawn with ``seed``.
     seed : int or Generator, optional
         Seeds every random draw of the run (variability, stochastic switches).
-    record_every : int
-        Record every n-th step (and the final state).
+    record_every : int, optional
+        Record every n-th step (and the final state). Default 1, unless the
+        recording would exceed ``max_memory``: then it is decimated to fit,
+        with a warning saying how.
     record : sequence of str
         Quantities to record, a subset of ``("x", "i_edge", "v_edge", "v_node",
         "i_node", "power")``.
@@ -157,7 +172,14 @@ def simulate(
     t0 : float
         Start time (s); waveforms see absolute time.
     progress : bool
-        Show a tqdm progress bar over segments.
+        Show a tqdm progress bar of the steps (it advances within a segment,
+        every 65,536 steps or drive block).
+    max_memory : float
+        Limit in bytes on the recorded samples plus the per-copy arrays
+        (default :data:`MAX_MEMORY`, 1 GiB), estimated before anything is
+        allocated. Past it, a default ``record_every`` is raised to fit; an
+        explicit one, or per-copy arrays alone past the limit, raise
+        ``ValueError``.
 
     Returns
     -------
@@ -183,6 +205,7 @@ def simulate(
     _, k = _copies("open_edges", open_edges, (m,), k)
     prep = prepare(net, protocol, dt=dt, method=method, ensemble=k, open_edges=open_edges,
                    record_every=record_every, record=record, solver=solver, low_rank_max=low_rank_max,
+                   max_memory=max_memory,
                    refine_max=refine_max,
                    factor_backend=factor_backend, rtol=rtol, atol=atol, ivp_method=ivp_method, t0=t0,
                    progress=progress)
@@ -298,16 +321,16 @@ class Prepared:
                 r += _adaptive_segment(net, seg, engine, x, prm, scale, still, self.open_edges, slot, n_free,
                                        t_start, h, n_steps, step0, self.record_every, r, last,
                                        rec_t, bufs, stats, opts)
+                if bar is not None:
+                    bar.update(n_steps)
             else:
                 r += _fixed_segment(net, seg, engine, self.method, x, prm, scale, still, self.stoch,
                                     self.open_edges, slot, n_free, t_start, h, n_steps, step0,
                                     self.record_every, r, last, rec_t, bufs, stats, rng, opts,
-                                    self.drives[idx])
+                                    self.drives[idx], None if bar is None else bar.update)
             rec_seg[r0:r] = idx
             t_start += seg.duration
             step0 += n_steps
-            if bar is not None:
-                bar.update(n_steps)
         if bar is not None:
             bar.close()
         if r != n_rec:  # pragma: no cover - an internal invariant
@@ -349,7 +372,7 @@ def prepare(
     method: Method = "rk4",
     ensemble: int | None = None,
     open_edges: np.ndarray | None = None,
-    record_every: int = 1,
+    record_every: int | None = None,
     record: Sequence[str] = RECORDABLE,
     solver: Solver = "auto",
     low_rank_max: int = 16,
@@ -360,6 +383,7 @@ def prepare(
     ivp_method: str = "RK45",
     t0: float = 0.0,
     progress: bool = False,
+    max_memory: float = MAX_MEMORY,
 ) -> Prepared:
     """Validate and resolve a protocol once; :meth:`Prepared.run` integrates it.
 
@@ -385,8 +409,11 @@ def prepare(
         raise ValueError(f"method must be 'euler', 'heun', 'rk4' or 'adaptive', got {method!r}")
     if solver not in ("auto", "dense", "sparse", "numpy"):
         raise ValueError(f"solver must be 'auto', 'dense', 'sparse' or 'numpy', got {solver!r}")
-    if not (isinstance(record_every, (int, np.integer)) and record_every >= 1):
+    if record_every is not None and not (isinstance(record_every, (int, np.integer)) and not
+                                         isinstance(record_every, bool) and record_every >= 1):
         raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
+    if isinstance(max_memory, bool) or not (isinstance(max_memory, (int, float)) and max_memory > 0):
+        raise ValueError(f"max_memory must be a number of bytes > 0, got {max_memory!r}")
     record = tuple(record)
     unknown = [r for r in record if r not in RECORDABLE]
     if unknown:
@@ -396,12 +423,23 @@ def prepare(
     oa, k = _copies("open_edges", open_edges, (m,), ensemble)
     is_ensemble = k is not None
     k = 1 if k is None else int(k)
+    work = memory_estimate(0, (), k, m, net.n_nodes)[1]
+    if work > max_memory:  # before any (k, m) array is allocated
+        raise ValueError(f"the run needs ~{work / 2**20:.4g} MiB for {k} copies of {m} devices before recording "
+                         f"anything, more than max_memory = {max_memory / 2**20:.4g} MiB; use fewer copies or "
+                         "raise max_memory")
     open_ = np.array(np.broadcast_to(np.zeros(m, bool) if oa is None else oa.astype(bool), (k, m)))
     stoch = (net.model == MODEL_GMS) & (net.params[:, 6] > 0)
     if np.any(stoch) and method == "adaptive":
         raise ValueError("method='adaptive' cannot integrate stochastic MetastableSwitch devices (n_switches > 0); use a fixed-step method")
     segs = compile_protocol(net, protocol, k)
+    n_float = sum(s.duration / dt for s in segs)
+    if not n_float <= MAX_STEPS:
+        span = sum(s.duration for s in segs)
+        raise ValueError(f"dt = {dt!r} s gives {n_float:.3g} steps over the protocol's {span:.3g} s, more than "
+                         f"{MAX_STEPS:.0e}: raise dt or shorten the protocol")
     steps = tuple(max(1, math.ceil(s.duration / dt - 1e-9)) for s in segs)
+    _check_resolution(segs, steps)
     if np.any(stoch):
         tau = net.params[stoch, 4].min()
         h_max = max(s.duration / n for s, n in zip(segs, steps))
@@ -419,6 +457,7 @@ def prepare(
         drives.append(None if seg.time_dependent else
                       np.ascontiguousarray(np.broadcast_to(seg.constant[None, None], (1, offsets.size, k, seg.driven.size))))
     total = sum(steps)
+    record_every = _record_every(record_every, record, total, k, m, net.n_nodes, float(max_memory))
     still = (net.model == MODEL_RESISTOR)[None, :] | open_
     prm = np.ascontiguousarray(np.broadcast_to(net.params, (k,) + net.params.shape))
     if not (isinstance(refine_max, (int, np.integer)) and refine_max >= 0):
@@ -434,6 +473,62 @@ def prepare(
     )
 
 
+def _check_resolution(segs: Sequence[CompiledSegment], steps: Sequence[int]) -> None:
+    """Warn when a step is too long for a periodic drive (the result would be aliased)."""
+    for idx, (seg, n) in enumerate(zip(segs, steps)):
+        h = seg.duration / n
+        for col, wave in seg.functions:
+            if isinstance(wave, Sine) and wave.frequency != 0:
+                per_period = 1.0 / (abs(wave.frequency) * h)
+                if per_period < MIN_STEPS_PER_PERIOD:
+                    warnings.warn(
+                        f"dt = {h:.3g} s under-resolves the {abs(wave.frequency):.3g} Hz sine on node index "
+                        f"{int(seg.driven[col])} in segment {idx} ({per_period:.3g} steps per period, fewer than "
+                        f"{MIN_STEPS_PER_PERIOD}): the result is aliased; use dt <= "
+                        f"{1.0 / (abs(wave.frequency) * MIN_STEPS_PER_PERIOD):.3g} s",
+                        UserWarning, stacklevel=4)
+
+
+def memory_estimate(n_records: int, record: Sequence[str], k: int, m: int, n: int) -> tuple[int, int]:
+    """Bytes of (the recorded samples, the per-copy working arrays) of one run.
+
+    Examples
+    --------
+    >>> memory_estimate(1001, ("x",), 1, 10, 5)[0]
+    80080
+    """
+    from memsim.devices.models import N_PARAMS
+
+    per = {"x": k * m, "i_edge": k * m, "v_edge": k * m, "v_node": k * n, "i_node": k * n, "power": k}
+    record_bytes = 8 * n_records * sum(per[q] for q in record)
+    work = 8 * k * (m * (N_PARAMS + 8) + n * 4)
+    return record_bytes, work
+
+
+def _record_every(record_every: int | None, record: Sequence[str], total: int, k: int, m: int, n: int,
+                  max_memory: float) -> int:
+    """``record_every``, checked against ``max_memory`` (default: 1, or decimated to fit)."""
+    every = 1 if record_every is None else int(record_every)
+    rec_bytes, work = memory_estimate(-(-total // every) + 1, record, k, m, n)
+    if work > max_memory:
+        raise ValueError(f"the run needs ~{work / 2**20:.4g} MiB for {k} copies of {m} devices before recording "
+                         f"anything, more than max_memory = {max_memory / 2**20:.4g} MiB; use fewer copies or "
+                         "raise max_memory")
+    if rec_bytes + work <= max_memory:
+        return every
+    per_sample = max(1, rec_bytes // (-(-total // every) + 1))
+    fit = int((max_memory - work) // per_sample) - 1
+    if record_every is not None or fit < 2:
+        raise ValueError(f"recording {', '.join(record)} every {every} of {total:,} steps needs "
+                         f"~{(rec_bytes + work) / 2**20:.4g} MiB, more than max_memory = {max_memory / 2**20:.4g} MiB; "
+                         f"raise record_every (>= {-(-total // max(fit, 1))}), record fewer quantities or raise max_memory")
+    every = -(-total // fit)
+    warnings.warn(f"recording every step would need ~{(rec_bytes + work) / 2**20:.4g} MiB (max_memory = "
+                  f"{max_memory / 2**20:.4g} MiB): recording every {every}th of {total:,} steps instead; pass "
+                  "record_every or max_memory to choose", UserWarning, stacklevel=4)
+    return every
+
+
 def _drive_blocks(seg: CompiledSegment, t_start: float, h: float, n_steps: int, offsets: np.ndarray, k: int,
                  constant: np.ndarray | None):
     """Yield ``(first_step, n, vdrive, vstep)`` blocks of C-contiguous voltages.
@@ -444,7 +539,8 @@ def _drive_blocks(seg: CompiledSegment, t_start: float, h: float, n_steps: int, 
     """
     d = seg.driven.size
     if constant is not None:
-        yield 0, n_steps, constant, 0
+        for s0 in range(0, n_steps, _STEP_BLOCK):
+            yield s0, min(_STEP_BLOCK, n_steps - s0), constant, 0
         return
     block = max(1, _DRIVE_BLOCK // max(1, offsets.size * k * d))
     for s0 in range(0, n_steps, block):
@@ -495,7 +591,7 @@ def _compiled_rates(model, params_k, x, dv, cur, scale_k, still_k, stoch):
 
 def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_, slot, n_free,
                    t_start, h, n_steps, step0, record_every, r, last, rec_t, bufs, stats, rng,
-                   opts, constant):
+                   opts, constant, tick=None):
     k = x.shape[0]
     offsets = _stage_offsets(method)
     buffers = tuple(bufs[q] for q in RECORDABLE)
@@ -523,6 +619,8 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
                 py_solve, x, prm, net.model, scale, still, stoch, net.leak, net.edge_u, net.edge_v,
                 slot, vd, vstep, tb, h, n, mcode, step0 + s0, record_every, r + written, final,
                 buffers, rec_t, rng, numpy_rates if engine == "numpy" else _compiled_rates)
+        if tick is not None:
+            tick(n)
     return written
 
 

@@ -76,6 +76,46 @@ def _pow(b, ex):
     return b**ex
 
 
+#: Largest window exponent evaluated in the exact form (``memsim.devices.models.MAX_WINDOW_EXPONENT``).
+_MAX_WINDOW_EXPONENT = 64.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _whole(p):
+    return p >= 1.0 and p == math.floor(p) and p <= _MAX_WINDOW_EXPONENT
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _joglekar(p, x):
+    """``1 - (2x - 1)**(2p)`` as ``4 x (1 - x) sum_{j<p} (2x - 1)**(2j)`` (exact near 0 and 1; twin:
+    ``memsim.devices.functions.joglekar``)."""
+    if not _whole(p):
+        return 1.0 - (2.0 * x - 1.0) ** (2.0 * p)
+    y2 = (2.0 * x - 1.0) ** 2
+    total = 1.0
+    term = 1.0
+    for _ in range(1, int(p)):
+        term = term * y2
+        total = total + term
+    return 4.0 * x * (1.0 - x) * total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _biolek(p, x, i):
+    """``1 - (x - H(-i))**(2p)`` as ``u sum_{j<2p} (1 - u)**j``, ``u = x`` (i < 0) or ``1 - x``."""
+    if not _whole(p):
+        s = 1.0 if i < 0 else 0.0
+        return 1.0 - (x - s) ** (2.0 * p)
+    u = x if i < 0 else 1.0 - x
+    w = 1.0 - u
+    total = 1.0
+    term = 1.0
+    for _ in range(1, int(2.0 * p)):
+        term = term * w
+        total = total + term
+    return u * total
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _sigmoid(z):
     if z >= 0:
@@ -91,13 +131,13 @@ def _rate_one(m, p, e, x, v, i):
         w = int(p[e, 3])
         f = 1.0
         xw = min(max(x, _INSIDE_LO), _INSIDE_HI)  # windows: never exactly on a bound
+        # every window in a form exact near both bounds (twins in memsim.devices.functions)
         if w == 1:
-            f = 1.0 - _pow(2.0 * xw - 1.0, 2.0 * p[e, 4])
+            f = _joglekar(p[e, 4], xw)
         elif w == 2:
-            s = 1.0 if i < 0 else 0.0
-            f = 1.0 - _pow(xw - s, 2.0 * p[e, 4])
+            f = _biolek(p[e, 4], xw, i)
         elif w == 3:
-            f = p[e, 5] * (1.0 - _pow((xw - 0.5) ** 2 + 0.75, p[e, 4]))
+            f = -p[e, 5] * math.expm1(p[e, 4] * math.log1p(-xw * (1.0 - xw)))
         return p[e, 2] * i * f
     if m == 2:  # VTEAM
         if p[e, 6] <= v <= p[e, 7]:
@@ -109,7 +149,7 @@ def _rate_one(m, p, e, x, v, i):
         fw = 1.0
         if p[e, 9] > 0:
             xw = min(max(x, _INSIDE_LO), _INSIDE_HI)
-            fw = 1.0 - _pow(2.0 * xw - 1.0, 2.0 * p[e, 9])
+            fw = _joglekar(p[e, 9], xw)
         return -dw / p[e, 8] * fw
     if m == 3:  # Caravelli-Traversa-Di Ventra
         return p[e, 1] / p[e, 3] * i - p[e, 2] * x

@@ -28,6 +28,10 @@ __all__ = ["Segment", "Sine", "PWL", "CompiledSegment", "compile_protocol", "Vol
 Voltage = Union[float, np.ndarray, Callable[[np.ndarray], np.ndarray]]
 
 
+#: Largest |frequency| (Hz) of a :class:`Sine` drive.
+MAX_FREQUENCY = 1e18
+
+
 @dataclass(frozen=True)
 class Sine:
     """``offset + amplitude * sin(2 pi frequency t + phase)`` (volts, ``t`` absolute).
@@ -47,6 +51,9 @@ class Sine:
         for name in ("amplitude", "frequency", "phase", "offset"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"Sine.{name} must be finite, got {getattr(self, name)!r}")
+        if abs(self.frequency) > MAX_FREQUENCY:
+            # 2 pi f t must stay finite and resolvable; far beyond any circuit drive
+            raise ValueError(f"Sine.frequency must be within +-{MAX_FREQUENCY:g} Hz, got {self.frequency!r}")
 
     def __call__(self, t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, dtype=float)

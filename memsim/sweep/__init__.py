@@ -9,7 +9,10 @@ part per batch, so an interrupted sweep resumes where it stopped
 
 Declare a sweep in Python (:class:`Sweep`, :func:`run`) or in a TOML file
 (:func:`load_sweep`, format in :mod:`memsim.sweep.spec`). Built-in point
-functions live in :mod:`memsim.sweep.tasks`.
+functions live in :mod:`memsim.sweep.tasks`. A TOML file is data: it can only
+name *registered* tasks (memsim's own, those added with
+:func:`register_task`, and those of the ``memsim.tasks`` entry-point
+group); arbitrary ``"module:function"`` references work from Python only.
 
 Examples
 --------
@@ -29,7 +32,7 @@ Examples
 
 from memsim.sweep.runner import run
 from memsim.sweep.space import Chain, Choice, Grid, Integers, ListSpace, LogUniform, RandomSpace, Space, Uniform
-from memsim.sweep.spec import Sweep, load_sweep, resolve_function
+from memsim.sweep.spec import Sweep, load_sweep, register_task, registered_tasks, resolve_function, resolve_task
 from memsim.sweep.store import compact, load
 
 __all__ = [
@@ -39,6 +42,9 @@ __all__ = [
     "load_sweep",
     "compact",
     "resolve_function",
+    "register_task",
+    "registered_tasks",
+    "resolve_task",
     "Space",
     "Grid",
     "RandomSpace",

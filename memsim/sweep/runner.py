@@ -28,9 +28,14 @@ import pandas as pd
 
 from memsim.sweep import store
 from memsim.sweep.space import Space, plain
-from memsim.sweep.spec import function_ref, resolve_function
+from memsim.sweep.spec import function_ref, resolve_any
 
-__all__ = ["run", "evaluate", "default_workers"]
+__all__ = ["run", "evaluate", "default_workers", "MAX_POINTS"]
+
+#: Default cap on the points of one sweep (``run(max_points=...)`` raises it):
+#: planning holds every point in memory (~1 kB each), so a typo such as a
+#: grid of 1e10 points is refused at once instead of exhausting memory.
+MAX_POINTS = 1_000_000
 
 
 def default_workers() -> int:
@@ -44,6 +49,8 @@ def default_workers() -> int:
 def _scalar(value: Any, name: str) -> Any:
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"output {name!r} is not finite ({value!r}); return None for a missing value")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
@@ -75,7 +82,9 @@ def evaluate(function: Callable, point: Mapping[str, Any], parameters: frozenset
 
     An output named like one of the point's parameters, one of
     ``parameters`` (the other points' parameter columns) or a reserved
-    column is an error of the point: it would share a column with them.
+    column is an error of the point: it would share a column with them. So
+    is a non-finite number (NaN or infinity): a row with ``status="ok"``
+    holds only finite numbers (``None`` marks a missing value).
 
     Returns
     -------
@@ -242,6 +251,7 @@ def run(
     retry_errors: bool = False,
     start_method: str | None = None,
     name: str = "sweep",
+    max_points: int = MAX_POINTS,
 ) -> pd.DataFrame:
     """Evaluate ``function`` at every point of ``space``; return a tidy table (one row per point).
 
@@ -252,7 +262,9 @@ def run(
         ``a.b`` columns), or ``"package.module:function"``. Exceptions it
         raises are recorded in the point's row (``status="error"``) and the
         sweep goes on. For a process pool it must be importable (defined at
-        module level).
+        module level). A string is the name of a registered task
+        (:func:`~memsim.sweep.spec.register_task`) or, from Python code, any
+        ``"package.module:function"``.
     space : Space
     directory : path, optional
         Where results are stored, one Parquet part per batch of finished
@@ -268,7 +280,8 @@ def run(
         (``"tcp://host:8786"``), a ``Client`` (left open) or a cluster such as
         ``LocalCluster`` (a client is opened and closed). Needs ``memsim[dask]``;
         the cluster's workers need memsim and the function's module
-        installed. Results are written by this process only, so the workers
+        installed. The scheduler and workers must be trusted: dask
+        exchanges pickles, and unpickling runs code. Results are written by this process only, so the workers
         need no access to ``directory``.
     progress : bool
         Show a tqdm bar with points done, failed and ETA.
@@ -279,6 +292,9 @@ def run(
         where available, else ``"spawn"``).
     name : str
         Label of the progress bar.
+    max_points : int
+        Refuse spaces of more points than this (default :data:`MAX_POINTS`,
+        one million), before anything is allocated.
 
     Returns
     -------
@@ -289,6 +305,8 @@ def run(
 
     Raises
     ------
+    ValueError
+        A bad argument, or a space larger than ``max_points`` (naming both).
     RuntimeError
         If the machinery fails (a worker process dies, a dask worker is
         lost); the finished points are saved and a rerun resumes.
@@ -308,9 +326,14 @@ def run(
     >>> again["y"].tolist(), stored
     ([1, 4, 9, 16], 4)
     """
-    fn = resolve_function(function) if isinstance(function, str) else function
+    fn = resolve_any(function) if isinstance(function, str) else function
     if not callable(fn):
         raise ValueError(f"function must be callable or 'package.module:function', got {function!r}")
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise ValueError(f"max_points must be an integer >= 1, got {max_points!r}")
+    if isinstance(space, Space) and len(space) > max_points:
+        raise ValueError(f"the space has {len(space):,} points, more than max_points = {max_points:,}; "
+                         "split the sweep or raise max_points (memsim sweep --max-points)")
     planned = _plan(function_ref(fn), space, defaults or {})
     done: set[str] = set()
     n_failed = 0

@@ -415,7 +415,7 @@ def space_from_dict(data: Mapping | Sequence[Mapping], where: str = "space") -> 
     if not isinstance(data, Mapping):
         raise ValueError(f"{where} must be a table, got {data!r}")
     kind = data.get("kind")
-    if kind not in _KEYS:
+    if not isinstance(kind, str) or kind not in _KEYS:
         raise ValueError(f"{where}.kind must be one of 'grid', 'random', 'list', got {kind!r}")
     extra = sorted(set(data) - _KEYS[kind])
     if extra:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -114,6 +115,23 @@ def _device(point: Mapping[str, Any]) -> Any:
     return dataclasses.replace(dev, **overrides)
 
 
+def _number(task: str, p: Mapping[str, Any], name: str, low: float, high: float, unit: str,
+            *, open_low: bool = True) -> float:
+    """``p[name]`` as a float in ``(low, high]`` (``[low, high]`` unless ``open_low``); ValueError naming it."""
+    val = p[name]
+    ok = isinstance(val, (int, float)) and not isinstance(val, bool) and math.isfinite(val)
+    if ok:
+        ok = (low < val if open_low else low <= val) and val <= high
+    if not ok:
+        bracket = "(" if open_low else "["
+        raise ValueError(f"{task}: {name} must be a number in {bracket}{low:g}, {high:g}]{unit}, got {val!r}")
+    return float(val)
+
+
+#: Largest drive amplitude a transient point accepts (V): far beyond any memristor, and far from overflow.
+MAX_AMPLITUDE = 1e6
+
+
 def transient(point: Mapping[str, Any]) -> dict[str, Any]:
     """Sine response of a generated network: final states, energy and output currents.
 
@@ -158,21 +176,34 @@ def transient(point: Mapping[str, Any]) -> dict[str, Any]:
     from memsim.solve import Segment, Sine, simulate
 
     p = _with_defaults("transient", point, _TRANSIENT)
+    amplitude = _number("transient", p, "amplitude", -MAX_AMPLITUDE, MAX_AMPLITUDE, " V", open_low=False)
+    frequency = _number("transient", p, "frequency", 0.0, 1e15, " Hz", open_low=False)
+    duration = _number("transient", p, "duration", 0.0, 1e9, " s")
+    dt = _number("transient", p, "dt", 0.0, 1e9, " s")
+    if p["method"] not in ("euler", "heun", "rk4", "adaptive"):
+        raise ValueError(f"transient: method must be 'euler', 'heun', 'rk4' or 'adaptive', got {p['method']!r}")
+    for name in ("d2d", "c2c"):
+        _number("transient", p, name, 0.0, 5.0, "", open_low=False)
     net = build_network(p, _device(p))
     inputs, outputs = net.inputs, net.outputs
-    drive = {inputs[0]: Sine(float(p["amplitude"]), float(p["frequency"]))}
-    segment = Segment(float(p["duration"]), drive=drive, ground=inputs[1:] + outputs, label="sine")
+    if not inputs:
+        raise ValueError(f"transient: the {p['topology']!r} network has no input node to drive")
+    drive = {inputs[0]: Sine(amplitude, frequency)}
+    segment = Segment(duration, drive=drive, ground=inputs[1:] + outputs, label="sine")
     variability = Variability(d2d=p["d2d"], c2c=p["c2c"]) if (p["d2d"] or p["c2c"]) else None
     t0 = time.perf_counter()
-    res = simulate(net, segment, dt=float(p["dt"]), method=p["method"], variability=variability,
-                   seed=p.get("seed"), record=("x", "i_node", "power"))
+    try:
+        res = simulate(net, segment, dt=dt, method=p["method"], variability=variability,
+                       seed=p.get("seed"), record=("x", "i_node", "power"))
+    except ValueError as exc:
+        raise ValueError(f"transient: {exc}") from None
     wall = time.perf_counter() - t0
     compiled = res.network
     x = res.x_final[compiled.dynamic]
-    out: dict[str, Any] = {
-        "x_mean": float(x.mean()) if x.size else float("nan"),
-        "x_min": float(x.min()) if x.size else float("nan"),
-        "x_max": float(x.max()) if x.size else float("nan"),
+    out: dict[str, Any] = {  # None (not NaN) when the network has no memristor
+        "x_mean": float(x.mean()) if x.size else None,
+        "x_min": float(x.min()) if x.size else None,
+        "x_max": float(x.max()) if x.size else None,
         "energy": float(res.energy()),
     }
     peak = 0.0
@@ -182,6 +213,10 @@ def transient(point: Mapping[str, Any]) -> dict[str, Any]:
         peak = max(peak, float(np.max(np.abs(cur))))
     steps: Any = res.stats["steps"]
     out.update(i_out_peak=peak, n_nodes=net.n_nodes, n_edges=net.n_edges, steps=int(steps), sim_wall_s=wall)
+    bad = [k for k, v in out.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"transient: the run gave non-finite {', '.join(bad)} (amplitude {amplitude:g} V); "
+                         "lower the amplitude or check the device parameters")
     return out
 
 
