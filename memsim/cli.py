@@ -7,6 +7,7 @@ code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -450,6 +451,43 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    from memsim.sweep.search import load_search
+
+    spec = load_search(args.spec)  # names a registered task only: it never imports code
+    out = args.out or os.path.join("results", spec.name)  # the name is a checked slug
+    max_evals = args.max_evals if args.max_evals is not None else spec.max_evals
+    if args.method is not None:
+        spec = dataclasses.replace(spec, method=args.method)
+    if spec.method == "cbo":
+        try:
+            import deephyper  # noqa: F401
+        except ImportError:
+            raise UsageError('method "cbo" needs DeepHyper: pip install "memsim[search]" (or --method random)') from None
+    t0 = time.perf_counter()
+    table = spec.run(out, max_evals=max_evals, workers=args.workers, progress=not args.no_progress)
+    ok = table[table["status"] == "ok"]
+    print(f"memsim search: {spec.name} ({spec.method}): {len(table)} evaluations ({len(ok)} ok) in "
+          f"{time.perf_counter() - t0:.1f} s; results in {out}/ (read with memsim.sweep.load)")
+    if len(ok):
+        best = ok.loc[pd_to_numeric(ok[spec.objective]).idxmax()]
+        params = {k: (best[k].item() if hasattr(best[k], "item") else best[k])
+                  for k in spec.space.params if k in best and best[k] == best[k]}
+        print(f"memsim search: best {spec.objective} = {best[spec.objective]:.6g} at {params}")
+    if len(ok) < len(table):
+        first = table.loc[table["status"] != "ok", "error"].iloc[0]
+        print(f"memsim search: error: {len(table) - len(ok)} evaluation(s) failed (first: {first}); exit status "
+              f"{EXIT_POINTS_FAILED}", file=sys.stderr)
+        return EXIT_POINTS_FAILED
+    return 0
+
+
+def pd_to_numeric(col):
+    import pandas as pd
+
+    return pd.to_numeric(col, errors="coerce")
+
+
 def _cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib
 
@@ -613,6 +651,25 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--quick", action="store_true", help="run only the first two points (a smoke test)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
+
+    se = sub.add_parser("search", help="run a model-based (or random) search declared in a TOML file (resumable)",
+                        description="Maximise one output of a registered task over a search space declared in TOML "
+                                    "(format: memsim.sweep.search.SearchSpec) with DeepHyper's model-based search "
+                                    "(method 'cbo', needs memsim[search]) or random search. Every evaluation is "
+                                    "written as it finishes; a rerun resumes. Exit status: 0 when every evaluation "
+                                    f"is ok, {EXIT_POINTS_FAILED} when some failed, 2 for bad input.",
+                        epilog="example: memsim search examples/search/rules-digits.toml --max-evals 12 "
+                               "--out results/rules-digits",
+                        formatter_class=fmt)
+    se.add_argument("spec", help="TOML file declaring the search")
+    se.add_argument("--out", default=None, help="results directory (default results/<name>)")
+    se.add_argument("--max-evals", type=_count("--max-evals"), default=None,
+                    help="total evaluations, stored ones included (default: the spec's)")
+    se.add_argument("--method", choices=("cbo", "random"), default=None, help="override the spec's method")
+    se.add_argument("--workers", type=_count("--workers"), default=None,
+                    help="evaluations run at once (default: the spec's)")
+    se.add_argument("--no-progress", action="store_true", help="no progress bar")
+    se.set_defaults(func=_cmd_search)
 
     pl = sub.add_parser("plot", help="plot sweep results (heat map or line)",
                         description="Plot one output of a sweep (results directory or CSV) against one or two parameters. "

@@ -28,6 +28,7 @@ QUICK = {
     "train": ["--copies", "2", "--max-eras", "2", "--no-progress"],
     "capacity": ["--n-sets", "2", "--p-max", "2", "--no-progress"],
     "sweep": ["--quick", "--workers", "1", "--no-progress"],
+    "search": ["--max-evals", "4", "--no-progress"],
 }
 
 

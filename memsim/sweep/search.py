@@ -33,7 +33,7 @@ from memsim.sweep import store
 from memsim.sweep.runner import _InlineExecutor, check_workers, evaluate, process_pool
 from memsim.sweep.space import Choice, Integers, LogUniform, Uniform, _distribution, plain
 
-__all__ = ["SearchSpace", "search", "search_space", "best_so_far"]
+__all__ = ["SearchSpace", "SearchSpec", "search", "search_space", "load_search", "best_so_far"]
 
 Method = Literal["cbo", "random"]
 _HINT = 'method="cbo" needs DeepHyper: pip install "memsim[search]"'
@@ -345,3 +345,109 @@ def _config(space: SearchSpace, row: Mapping[str, Any], problem) -> dict[str, An
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+_SPEC_KEYS = {"name", "task", "objective", "method", "max_evals", "seed", "workers", "n_initial_points", "defaults",
+              "search"}
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """A search declared as data (a TOML file, :func:`load_search`); :meth:`run` runs it.
+
+    A spec names a registered task (:func:`memsim.sweep.register_task`), never code::
+
+        name = "rules-digits"             # a slug: names the default results folder
+        task = "mushroom_body"            # a registered task
+        objective = "accuracy"            # the output to maximise
+        method = "cbo"                    # or "random"
+        max_evals = 40
+        seed = 0
+
+        [defaults]                        # fixed parameters of every point
+        dataset = "digits"
+
+        [search.params]
+        rule = { choice = ["delta", "oja", "hebbian_decay"] }
+        lr = { loguniform = [0.001, 1.0] }
+        decay = { loguniform = [1e-5, 0.01] }
+
+        [search.conditions]
+        decay = { parent = "rule", values = ["hebbian_decay"] }
+    """
+
+    name: str
+    task: str
+    space: SearchSpace
+    objective: str
+    method: Method = "cbo"
+    max_evals: int = 40
+    seed: int = 0
+    workers: int = 1
+    n_initial_points: int = 10
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def run(self, directory=None, *, max_evals: int | None = None, workers: int | None = None,
+            progress: bool = False) -> pd.DataFrame:
+        """Run (or resume) the search into ``directory``."""
+        from memsim.sweep.spec import resolve_task
+
+        return search(resolve_task(self.task), self.space, directory,
+                      max_evals=self.max_evals if max_evals is None else max_evals, objective=self.objective,
+                      method=self.method, defaults=self.defaults, workers=self.workers if workers is None else workers,
+                      seed=self.seed, progress=progress, n_initial_points=self.n_initial_points)
+
+
+def search_spec(data: Mapping[str, Any], where: str = "spec") -> SearchSpec:
+    """A :class:`SearchSpec` from plain data; one-line ValueErrors naming the bad field."""
+    from memsim.sweep.spec import check_name, resolve_task
+
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: a search spec must be a table")
+    unknown = set(data) - _SPEC_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)} (expected {sorted(_SPEC_KEYS)})")
+    for key in ("task", "objective", "search"):
+        if key not in data:
+            raise ValueError(f"{where}: missing '{key}'")
+    task = data["task"]
+    if not isinstance(task, str):
+        raise ValueError(f"{where}.task must be the name of a registered task, got {task!r}")
+    resolve_task(task)  # a registered task or ValueError; nothing is imported from the spec
+    name = check_name(data.get("name", task), f"{where}.name")
+    for key in ("max_evals", "seed", "workers", "n_initial_points"):
+        val = data.get(key)
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < (0 if key == "seed" else 1)):
+            raise ValueError(f"{where}.{key} must be an integer >= {0 if key == 'seed' else 1}, got {val!r}")
+    method = data.get("method", "cbo")
+    if method not in ("cbo", "random"):
+        raise ValueError(f"{where}.method must be 'cbo' or 'random', got {method!r}")
+    objective = data["objective"]
+    if not isinstance(objective, str) or not objective:
+        raise ValueError(f"{where}.objective must be the name of an output, got {objective!r}")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, Mapping):
+        raise ValueError(f"{where}.defaults must be a table")
+    kwargs = {k: data[k] for k in ("max_evals", "seed", "workers", "n_initial_points") if k in data}
+    return SearchSpec(name=name, task=task, space=search_space(data["search"], f"{where}.search"),
+                      objective=objective, method=method, defaults=plain(dict(defaults), f"{where}.defaults"),
+                      **kwargs)
+
+
+def load_search(path: str | os.PathLike) -> SearchSpec:
+    """Read a search spec from a TOML file (format in :class:`SearchSpec`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> lines = ['task = "mushroom_body"', 'objective = "accuracy"', '[search.params]',
+    ...          'lr = { loguniform = [0.01, 1.0] }']
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp) / "s.toml"
+    ...     _ = p.write_text("\\n".join(lines))
+    ...     load_search(p).name
+    'mushroom_body'
+    """
+    from memsim.circuit.io import load_config
+
+    return search_spec(load_config(path), str(path))

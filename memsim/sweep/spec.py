@@ -51,7 +51,8 @@ _TOP_KEYS = ("name", "function", "defaults", "space")
 #: Entry-point group through which installed packages register sweep tasks.
 ENTRY_POINT_GROUP = "memsim.tasks"
 #: memsim's own tasks: name -> reference (trusted constants, imported on first use).
-_BUILTIN_TASKS = {"transient": "memsim.sweep.tasks:transient", "codesign": "memsim.sweep.tasks:codesign"}
+_BUILTIN_TASKS = {"transient": "memsim.sweep.tasks:transient", "codesign": "memsim.sweep.tasks:codesign",
+                  "mushroom_body": "memsim.sweep.plasticity_task:mushroom_body"}
 #: Tasks registered in Python with :func:`register_task` (name -> callable).
 _REGISTERED: dict[str, Callable] = {}
 _TASK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")

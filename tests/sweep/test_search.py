@@ -111,3 +111,43 @@ def test_bad_search_arguments_name_the_argument(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         search(bowl, SPACE, **args)
+
+
+def test_cli_search_runs_the_example_spec_and_resumes(tmp_path, capsys):
+    from pathlib import Path
+
+    from memsim.cli import main
+    from memsim.sweep import load
+
+    spec = Path(__file__).resolve().parents[2] / "examples" / "search" / "rules-digits.toml"
+    out = tmp_path / "res"
+    assert main(["search", str(spec), "--max-evals", "3", "--method", "random", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert main(["search", str(spec), "--max-evals", "5", "--method", "random", "--out", str(out),
+                 "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "5 evaluations (5 ok)" in text and "best accuracy" in text
+    assert sorted(load(out)["eval"]) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        ('task = "os:system"\nobjective = "a"\n[search.params]\nx = {uniform=[0,1]}\n', "not a registered task"),
+        ('task = "mushroom_body"\n[search.params]\nx = {uniform=[0,1]}\n', "missing 'objective'"),
+        ('task = "mushroom_body"\nobjective = "a"\nname = "../x"\n[search.params]\nx = {uniform=[0,1]}\n',
+         "name must be a slug"),
+        ('task = "mushroom_body"\nobjective = "a"\nmax_evals = 0\n[search.params]\nx = {uniform=[0,1]}\n',
+         "max_evals must be an integer >= 1"),
+        ('task = "mushroom_body"\nobjective = "a"\nmethod = "grid"\n[search.params]\nx = {uniform=[0,1]}\n',
+         "method must be 'cbo' or 'random'"),
+    ],
+)
+def test_cli_bad_search_specs_are_one_line_errors(tmp_path, capsys, body, match):
+    from memsim.cli import main
+
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    assert main(["search", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0], err
