@@ -32,6 +32,7 @@ OUTPUTS = {
     "codesign_symmetry": ("runs.csv", "tests.csv", "symmetry.png"),
     "codesign_contrast": ("runs.csv", "conductances.csv", "summary.csv", "contrast.png"),
     "codesign_networks": ("summary.csv", "capacity.csv", "networks.png"),
+    "codesign_search": ("evaluations.csv", "rescored.csv", "codesign_search.png"),
 }
 
 

@@ -43,7 +43,10 @@ _TRANSIENT = {"device": "HP_TIO2_JOGLEKAR", "device_params": {}, "x0": "random",
 
 
 _CODESIGN = {"device": "VTEAM_KVATINSKY2015", "device_params": {}, "x0": "random", "measure_capacity": True,
-             "tasks": "random", "p_max": 4, "n_sets": 8, "copies": 1, "max_eras": 10}
+             "tasks": "random", "p_max": 4, "n_sets": 8, "copies": 1, "max_eras": 10,
+             # the controller's pulses (memsim.learning.Pulses defaults), pruning and source resistance
+             "punish_voltage": 0.5, "punish_duration": 100e-9, "normalise_voltage": 0.6,
+             "normalise_duration": 1e-9, "prune_fraction": 0.0, "source_resistance": 50.0}
 
 
 def _generator_args(topology: Any) -> tuple[Any, set[str]]:
@@ -236,7 +239,10 @@ def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
         states, the default), ``measure_capacity`` (the empirical capacity,
         default true), ``tasks`` (``"random"`` or ``"association"``),
         ``p_max`` (4), ``n_sets`` (8), ``copies`` (1) and ``max_eras`` (10)
-        of :func:`memsim.analysis.empirical_capacity`, ``seed``.
+        of :func:`memsim.analysis.empirical_capacity`, the controller's
+        ``punish_voltage``/``punish_duration``/``normalise_voltage``/
+        ``normalise_duration`` (:class:`memsim.learning.Pulses` defaults),
+        ``prune_fraction`` (0) and ``source_resistance`` (50 ohm), ``seed``.
 
     Returns
     -------
@@ -245,7 +251,8 @@ def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
         ``hidden_asymmetry`` (bulk orbits with the terminals pinned per bulk
         node; 1 without hidden symmetry), ``ctrl_rank``, ``ctrl_norm``,
         ``ctrl_condition``, ``voltage_map_rank``, ``io_rank``, ``io_entries``
-        and, with ``measure_capacity``, ``capacity``, ``mean_learnable`` and
+        and, with ``measure_capacity``, ``capacity``, ``mean_learnable``,
+        ``learnable_per_device`` (``mean_learnable / n_edges``) and
         ``p_tested``; ``score_wall_s`` (s).
 
     Examples
@@ -264,7 +271,7 @@ def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
     )
     from memsim.circuit.network import Network
     from memsim.circuit.topologies import orient_by_potential
-    from memsim.learning import Controller, build_hardware
+    from memsim.learning import Controller, Pulses, build_hardware
 
     p = _with_defaults("codesign", point, _CODESIGN)
     t0 = time.perf_counter()
@@ -286,8 +293,13 @@ def codesign(point: Mapping[str, Any]) -> dict[str, Any]:
         "voltage_map_rank": ctrl.voltage_map_rank, "io_rank": sc.io_rank, "io_entries": sc.io_entries,
     }
     if p["measure_capacity"]:
+        pulses = Pulses(punish_voltage=p["punish_voltage"], punish_duration=p["punish_duration"],
+                        normalise_voltage=p["normalise_voltage"], normalise_duration=p["normalise_duration"])
         cap = empirical_capacity(net, tasks=p["tasks"], p_max=p["p_max"], n_sets=p["n_sets"], copies=p["copies"],
-                                 controller=Controller(max_eras=p["max_eras"]), x0=x0, seed=rng)
-        out.update(capacity=cap.capacity, mean_learnable=cap.mean_learnable, p_tested=int(cap.p[-1]))
+                                 controller=Controller(pulses=pulses, max_eras=p["max_eras"]), x0=x0,
+                                 prune_fraction=p["prune_fraction"], source_resistance=p["source_resistance"],
+                                 seed=rng)
+        out.update(capacity=cap.capacity, mean_learnable=cap.mean_learnable, p_tested=int(cap.p[-1]),
+                   learnable_per_device=cap.mean_learnable / net.n_edges)
     out["score_wall_s"] = time.perf_counter() - t0
     return out
