@@ -17,6 +17,7 @@ checkpoints of its own (the store is the checkpoint).
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import math
 import os
@@ -201,6 +202,7 @@ def search(
     seed: int = 0,
     progress: bool = False,
     n_initial_points: int = 10,
+    executor: cf.Executor | None = None,
 ) -> pd.DataFrame:
     """Maximise output ``objective`` of ``function`` over ``space`` in ``max_evals`` evaluations.
 
@@ -214,7 +216,11 @@ def search(
     objective : the output to maximise (failed or non-finite evaluations count as failures).
     method : ``"cbo"`` (DeepHyper, extra ``memsim[search]``) or ``"random"`` (the baseline).
     defaults : parameters merged into every point (the configuration wins).
-    workers : evaluations run at once (a process pool above 1).
+    workers : evaluations run at once (a local process pool above 1).
+    executor : any :class:`concurrent.futures.Executor` to evaluate on instead of the local pool,
+        with ``workers`` evaluations in flight: e.g. ``mpi4py.futures.MPIPoolExecutor()`` on an MPI
+        cluster or ``dask.distributed.Client(...).get_executor()``; results are still stored by this
+        process. It must be trusted (they exchange pickles) and is not shut down here.
     seed : seeds the optimiser (or the random sampler) and, through each point, the task.
     progress : a tqdm bar.
 
@@ -274,7 +280,8 @@ def search(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=max_evals, initial=len(rows), desc=f"search ({method})", unit="eval")
-    pool = _InlineExecutor() if workers == 1 else process_pool(workers)
+    own_pool = executor is None and workers > 1
+    pool = executor if executor is not None else (_InlineExecutor() if workers == 1 else process_pool(workers))
     try:
         while len(rows) < max_evals:
             k = min(workers, max_evals - len(rows))
@@ -311,7 +318,7 @@ def search(
     finally:
         if bar is not None:
             bar.close()
-        if workers > 1:
+        if own_pool:
             pool.shutdown()
     df = pd.DataFrame(rows).reset_index(drop=True)
     df["best"] = best_so_far(df, objective)
