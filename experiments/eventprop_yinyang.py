@@ -215,7 +215,7 @@ def hil_seed(cfg: Config, seed: int):
     if cfg.readback_level is not None:
         lv = cfg.readback_level
         variants.append((f"{cfg.preset} x{lv:g} read-back", lv, make_chip(cfg, lv, seed, w0), True))
-    rows, curves, final = [], [], {}
+    rows, curves, final, sw_hist = [], [], {}, []
     for name, level, chip, readback in variants:
         t0 = time.perf_counter()
         w = w0 if chip is None else clip_nominal(chip, w0)
@@ -234,7 +234,11 @@ def hil_seed(cfg: Config, seed: int):
                                                     readback=readback, seed=ep_seed)
                 train_loss = st.loss
             acc = _chip_eval(chip, state, *enc["test"], lif, t_max, loss, w)
+            if chip is None:
+                sw_hist.append(w)
+            diff = max(float(np.abs(a - b).max()) for a, b in zip(w, sw_hist[epoch]))
             curves.append({"seed": seed, "variant": name, "epoch": epoch + 1, "train_loss": train_loss,
+                           "weight_diff_vs_software": diff,
                            "test_acc": acc, "inconsistent": math.nan if st is None else st.inconsistent,
                            "write_error": math.nan if st is None else st.write_error,
                            "step": math.nan if st is None else st.step})
@@ -392,12 +396,16 @@ def report_hil(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     sw = by["software"]
     seeds = sw.index
     ideal = float(by["ideal"]["max_weight_diff_vs_software"].max())
-    same = bool(np.array_equal(by["ideal"].loc[seeds, "test_acc"].to_numpy(), sw["test_acc"].to_numpy()))
-    print(_common.claim_line("(hardware in the loop on an ideal array reproduces software EventProp)",
-                             ideal <= 1e-9 and same,
-                             f"largest |weight difference| after {cfg.hil_epochs} epochs {ideal:.2g} "
-                             f"(rounding bound 1e-9), test accuracies identical on every seed: {same} "
-                             f"(an exact check, no statistics)"))
+    hc = res["hil_curves"]
+    if "weight_diff_vs_software" in hc:
+        first = float(hc[(hc["variant"] == "ideal") & (hc["epoch"] == 1)]["weight_diff_vs_software"].max())
+        print(_common.claim_line(
+            "(hardware in the loop on an ideal array computes the software EventProp steps)", first <= 1e-9,
+            f"largest |weight difference| after the first epoch ({math.ceil(cfg.hil_n_train / cfg.batch_size)} "
+            f"steps) {first:.2g} against a rounding bound of 1e-9 (an exact check, no statistics)"))
+    acc_ideal = paired(by["ideal"].loc[seeds, "test_acc"], sw["test_acc"])
+    print(f"ideal array against software after {cfg.hil_epochs} epochs: largest |weight difference| {ideal:.2g} "
+          f"(rounding differences of the two gradient paths, amplified by training); test accuracy {_fmt(acc_ideal)}")
     levels = [lv for lv in cfg.levels]
     for lv in levels:
         name = f"{cfg.preset} x{lv:g}"
