@@ -12,7 +12,16 @@ from memsim.arrays.program import response_of
 from memsim.datasets import yinyang
 from memsim.devices import Variability
 from memsim.snn import LIF, forward
-from memsim.snn.chip import Chip, chip_forward, chip_neurons, chip_state, chip_update, chip_weights, clip_nominal, hil_epoch
+from memsim.snn.chip import (
+    Chip,
+    chip_forward,
+    chip_neurons,
+    chip_state,
+    chip_update,
+    chip_weights,
+    clip_nominal,
+    hil_epoch,
+)
 from memsim.snn.train import Adam, FirstSpikeMSE, adam_init, latency_encode, train_epoch
 
 LIF0 = LIF()
