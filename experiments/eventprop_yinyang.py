@@ -51,11 +51,14 @@ noise amplitudes above (read noise and mismatch are choices, not measured
 chip values).
 
 Verdicts: the ideal array against software (largest weight difference after
-training, which must be rounding); per level the accuracy loss against
-software and the gain over deployment, each by a paired t-test over seeds
-(same data and initial weights per seed) with the mean difference, its 95 %
-t-interval and Cohen's d_z; the trend of accuracy with the level by Spearman's
-rank correlation over all (seed, level) runs.
+the first epoch, which must be rounding; later the two paths' rounding
+differences are amplified by training, so the final accuracies are compared
+by a paired t-test); per level the accuracy loss against software and the
+gain over deployment, each by a paired t-test over seeds (same data and
+initial weights per seed) with the mean difference, its 95 % t-interval and
+Cohen's d_z; the trend of accuracy with the level by Spearman's rank
+correlation over all (seed, level) runs; the exact-write control's gain over
+deployment by the same paired test.
 
 Run::
 
