@@ -357,22 +357,25 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    hil = "hil_runs" in res
-    fig, axes = plt.subplots(1, 4 if hil else 2, figsize=(18 if hil else 9.5, 3.6), constrained_layout=True)
-    ax, bx = axes[0], axes[1]
-    if "curves" in res:
+    hil, sw = "hil_runs" in res, "curves" in res
+    n = 1 + sw + 2 * hil
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.6), constrained_layout=True, squeeze=False)
+    axes = list(axes[0])
+    if sw:
+        ax = axes.pop(0)
         for seed, g in res["curves"].groupby("seed"):
             ax.plot(g["epoch"], g["val_acc"], lw=1, alpha=0.7)
         ax.set_title(f"Yin-Yang, software EventProp, {len(cfg.seeds)} seeds", fontsize=9)
         ax.set_ylabel("validation accuracy")
-    ax.axhline(cfg.target, color="k", ls=":", lw=1)
-    ax.set_xlabel("epoch")
+        ax.axhline(cfg.target, color="k", ls=":", lw=1)
+        ax.set_xlabel("epoch")
+    bx = axes.pop(0)
     info = res["information"]
     bx.bar(info["readout"], info["bits_per_sample"], color=["C0", "C3"])
     bx.set_yscale("log")
     bx.set_ylabel("bits read out per sample (gradient)")
     if hil:
-        cx, dx = axes[2], axes[3]
+        cx, dx = axes
         for i, (name, g) in enumerate(res["hil_curves"].groupby("variant", sort=False)):
             m = g.groupby("epoch")["test_acc"].mean()
             cx.plot(m.index, m.to_numpy(), lw=1.5, ls="--" if name == "ideal" else "-", label=name, color=f"C{i}")
