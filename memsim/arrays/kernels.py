@@ -177,6 +177,12 @@ def _apply_range(lo, hi, x, full, h_up, h_down, half, scale, fam, theta, n_theta
     return bad
 
 
+@nb.njit(cache=True)
+def _apply_serial(x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0, out):
+    return _apply_range(0, x.size, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0,
+                        out)
+
+
 #: Cells per parallel chunk (the chunks, not the cells, are spread over threads).
 _CHUNK = 1 << 16
 
@@ -229,7 +235,10 @@ def apply_response(x, counts, scale, fam, theta, n_theta, sigma, seed, cell0=0):
         raise ValueError(f"scale must have 1 or {full.size} values, got {scale.size}")
     x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
     out = np.empty(x.size)
-    bad = _apply_response(x, full, h_up, h_down, half, scale,
+    # one chunk: the serial loop (a parallel region costs more than it saves on small arrays, and
+    # far more when the cores are busy)
+    kernel = _apply_response if x.size > _CHUNK else _apply_serial
+    bad = kernel(x, full, h_up, h_down, half, scale,
                           np.ascontiguousarray(fam, dtype=np.int64), np.ascontiguousarray(theta, dtype=np.float64),
                           np.ascontiguousarray(n_theta, dtype=np.int64), float(sigma), np.uint64(seed),
                           np.int64(cell0), out)

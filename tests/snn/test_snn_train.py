@@ -116,10 +116,16 @@ def test_experiment_quick_mode_writes_results_and_a_verdict(tmp_path, capsys):
     spec.loader.exec_module(mod)
     assert mod.main(["--quick", "--out", str(tmp_path)]) == 0
     folder = tmp_path / "eventprop_yinyang"
-    for f in ("runs.csv", "curves.csv", "information.csv"):
+    for f in ("runs.csv", "curves.csv", "information.csv", "hil_runs.csv", "hil_curves.csv"):
         assert len(pd.read_csv(folder / f)) > 0
     assert (folder / "yinyang.png").stat().st_size > 0
     out = capsys.readouterr().out
     assert "claim" in out and "SUPPORTED" in out
+    # the exact check of the hardware-in-the-loop path: an ideal array gives the software weights
+    assert "computes the software EventProp steps): SUPPORTED" in out
+    hil = pd.read_csv(folder / "hil_runs.csv")
+    assert set(hil["variant"]) == {"software", "ideal", "rpu x0", "rpu x1", "rpu x1 read-back",
+                                   "exact writes, mismatch x2"}
+    assert hil["deployed_acc"].notna().sum() == 6  # (two levels + the exact-write control) x two seeds
     mean, sd, lo, hi = mod.summary(np.array([0.9, 0.92, 0.94]))
     assert mean == pytest.approx(0.92) and sd == pytest.approx(0.02) and lo < mean < hi
