@@ -36,7 +36,6 @@ import sys
 from dataclasses import dataclass
 
 import _common
-import numpy as np
 import pandas as pd
 
 from memsim.sweep.search import search, search_space

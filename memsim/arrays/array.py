@@ -31,7 +31,6 @@ from typing import Literal
 
 import numpy as np
 
-from memsim.devices import functions as fn
 from memsim.devices.models import MODEL_GMS, Device, VTEAM
 from memsim.devices.variability import Variability, sample_devices
 

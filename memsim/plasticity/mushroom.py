@@ -21,7 +21,6 @@ number for number only when nothing is random (deterministic rounding, no cycle 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal

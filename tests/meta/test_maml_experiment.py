@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,23 +9,9 @@ import pytest
 pytest.importorskip("jax", reason='the experiment needs the extra: pip install "memsim[jax]"')
 pytest.importorskip("sklearn", reason='the digits tasks need scikit-learn: pip install "memsim[jax]"')
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
-
-def load(name: str):
-    if name in sys.modules:
-        return sys.modules[name]
-    if str(EXPERIMENTS) not in sys.path:
-        sys.path.insert(0, str(EXPERIMENTS))
-    spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_quick_run_writes_tables_figure_and_claims(tmp_path, capsys):
-    mod = load("maml_double_digits")
+def test_quick_run_writes_tables_figure_and_claims(tmp_path, capsys, load_experiment):
+    mod = load_experiment("maml_double_digits")
     assert mod.main(["--quick", "--out", str(tmp_path)]) == 0
     folder = tmp_path / "maml_double_digits"
     for f in ("accuracy.csv", "bits.csv", "noise.csv", "adaptation.csv", "training.csv", "episodes.csv", "maml.png"):
@@ -41,8 +23,8 @@ def test_quick_run_writes_tables_figure_and_claims(tmp_path, capsys):
     assert out.count("claim ") == 3 and "SUPPORTED" in out
 
 
-def test_ci95_is_the_normal_interval():
-    mod = load("maml_double_digits")
+def test_ci95_is_the_normal_interval(load_experiment):
+    mod = load_experiment("maml_double_digits")
     m, lo, hi = mod.ci95([0.0, 1.0, 0.0, 1.0])
     # closed form: mean 0.5, sample sd = sqrt(1/3), half width 1.96 sqrt(1/3) / 2
     half = 1.96 * np.sqrt(1 / 3) / 2

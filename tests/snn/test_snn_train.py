@@ -3,9 +3,6 @@ a chip callable in the loop, and the experiment's quick mode."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +21,6 @@ from memsim.snn.train import (
     vmax_cross_entropy,
 )
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
 
 def central(f, x, h):
@@ -107,13 +103,8 @@ def test_training_lowers_the_loss_and_a_chip_callable_plugs_in():
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-9)
 
 
-def test_experiment_quick_mode_writes_results_and_a_verdict(tmp_path, capsys):
-    if str(EXPERIMENTS) not in sys.path:
-        sys.path.insert(0, str(EXPERIMENTS))
-    spec = importlib.util.spec_from_file_location("eventprop_yinyang", EXPERIMENTS / "eventprop_yinyang.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["eventprop_yinyang"] = mod
-    spec.loader.exec_module(mod)
+def test_experiment_quick_mode_writes_results_and_a_verdict(tmp_path, capsys, load_experiment):
+    mod = load_experiment("eventprop_yinyang")
     assert mod.main(["--quick", "--out", str(tmp_path)]) == 0
     folder = tmp_path / "eventprop_yinyang"
     for f in ("runs.csv", "curves.csv", "information.csv", "hil_runs.csv", "hil_curves.csv"):
