@@ -9,53 +9,45 @@ terminal conditions over time as a list of :class:`Segment`, and integrate with
 circuits: :func:`build_hardware`, a :class:`Task`, and :func:`train`.
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
 
-from memsim.circuit import (
-    CompiledNetwork,
-    Network,
-    compile_network,
-    crossbar,
-    erdos_renyi,
-    layered,
-    orient_by_potential,
-    random_geometric,
-    set_roles,
-    watts_strogatz,
-)
-from memsim.devices import (
-    VTEAM,
-    CaravelliTraversaDiVentra,
-    Device,
-    LinearIonDrift,
-    MetastableSwitch,
-    Resistor,
-    Variability,
-)
-from memsim.learning import (
-    ChialvoBak,
-    Controller,
-    ControllerState,
-    Hardware,
-    Pattern,
-    Pulses,
-    Task,
-    Training,
-    all_associations,
-    association,
-    boolean,
-    build_hardware,
-    parity,
-    perceptron,
-    prune_edges,
-    random_patterns,
-    train,
-    train_chialvo_bak,
-)
-from memsim.solve import PWL, Prepared, Result, Segment, Sine, prepare, simulate, solve_nodal, terminal_response
-from memsim.circuit.io import load_config, read_graphml, read_json, read_network, write_graphml, write_json, write_network
-from memsim import analysis, sweep
-from memsim.spice import run_ngspice, to_spice
+# The public names are imported on first use (PEP 562), so ``import memsim`` and ``memsim --help``
+# do not pay for numba, scipy and pandas before something needs them.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "memsim.circuit": ("CompiledNetwork", "Network", "compile_network", "crossbar", "erdos_renyi", "layered",
+                       "orient_by_potential", "random_geometric", "set_roles", "watts_strogatz"),
+    "memsim.devices": ("VTEAM", "CaravelliTraversaDiVentra", "Device", "LinearIonDrift", "MetastableSwitch",
+                       "Resistor", "Variability"),
+    "memsim.learning": ("ChialvoBak", "Controller", "ControllerState", "Hardware", "Pattern", "Pulses", "Task",
+                        "Training", "all_associations", "association", "boolean", "build_hardware", "parity",
+                        "perceptron", "prune_edges", "random_patterns", "train", "train_chialvo_bak"),
+    "memsim.solve": ("PWL", "Prepared", "Result", "Segment", "Sine", "prepare", "simulate", "solve_nodal",
+                     "terminal_response"),
+    "memsim.circuit.io": ("load_config", "read_graphml", "read_json", "read_network", "write_graphml", "write_json",
+                          "write_network"),
+    "memsim.spice": ("run_ngspice", "to_spice"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+#: Stages reachable as attributes (``memsim.arrays`` ...), imported on first use too.
+_SUBMODULES = ("analysis", "arrays", "circuit", "datasets", "devices", "governing", "learning", "meta", "plasticity",
+               "snn", "solve", "spice", "sweep", "plotting")
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"memsim.{name}")
+    else:
+        raise AttributeError(f"module 'memsim' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+
 
 try:
     __version__ = version("memsim")

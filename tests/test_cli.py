@@ -210,3 +210,17 @@ def test_simulate_reads_a_network_file(tmp_path, capsys):
                  "--out", str(tmp_path / "s.png")]) == 0
     assert "net.json" in capsys.readouterr().out
     assert main(["simulate", "--network", str(tmp_path / "none.json")]) == 2
+
+
+def test_import_memsim_is_lazy():
+    # `import memsim` must not pull numba, scipy or pandas in (issue 12: cold start); the public
+    # names still resolve, on first use. Checked in a fresh interpreter.
+    import subprocess
+    import sys
+
+    code = ("import sys, memsim; heavy = [m for m in ('numba', 'scipy', 'pandas') if m in sys.modules]; "
+            "print(heavy); assert not heavy; assert memsim.Network.__name__ == 'Network'; "
+            "assert memsim.arrays.SynapseArray.__name__ == 'SynapseArray'; "
+            "assert set(memsim.__all__) <= set(dir(memsim))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
