@@ -179,8 +179,33 @@ def _apply_range(lo, hi, x, full, h_up, h_down, half, scale, fam, theta, n_theta
 
 @nb.njit(cache=True)
 def _apply_serial(x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0, out):
-    return _apply_range(0, x.size, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0,
-                        out)
+    if half:
+        return _apply_range(0, x.size, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed, cell0,
+                            out)
+    return _apply_range_full(0, x.size, x, full, scale, fam, theta, n_theta, sigma, seed, cell0, out)
+
+
+@nb.njit(cache=True)
+def _apply_range_full(lo, hi, x, full, scale, fam, theta, n_theta, sigma, seed, cell0, out):
+    """:func:`_apply_range` without half-select pulses (one inlined pulse loop: the common case, faster)."""
+    per_cell = scale.size > 1
+    bad = 0
+    for c in range(lo, hi):
+        g = x[c]
+        if not (g >= 0.0 and g <= 1.0):
+            bad += 1
+            out[c] = g
+            continue
+        n = full[c]
+        if n == 0:
+            out[c] = g
+            continue
+        up = n > 0
+        sc = scale[c] if per_cell else scale[0]
+        s, _p = _pulses(g if up else 1.0 - g, n if up else -n, 0 if up else 1, fam, theta, n_theta, sc, sigma,
+                        seed, cell0 + c, 0)
+        out[c] = s if up else 1.0 - s
+    return bad
 
 
 #: Cells per parallel chunk (the chunks, not the cells, are spread over threads).
@@ -195,8 +220,11 @@ def _apply_response(x, full, h_up, h_down, half, scale, fam, theta, n_theta, sig
     for t in nb.prange(n_chunks):
         lo = t * _CHUNK
         hi = min(lo + _CHUNK, x.size)
-        bad[t] = _apply_range(lo, hi, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed,
-                              cell0, out)
+        if half:
+            bad[t] = _apply_range(lo, hi, x, full, h_up, h_down, half, scale, fam, theta, n_theta, sigma, seed,
+                                  cell0, out)
+        else:
+            bad[t] = _apply_range_full(lo, hi, x, full, scale, fam, theta, n_theta, sigma, seed, cell0, out)
     return bad.sum()
 
 
