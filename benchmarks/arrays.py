@@ -21,20 +21,11 @@ import platform
 import time
 
 import numpy as np
+from _timing import best
 
 from memsim import Network, crossbar, solve_nodal
 from memsim.arrays import SynapseArray, conductances, initial_state, preset_array, program, read
 from memsim.devices import Variability
-
-
-def best(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ import time
 
 import numba
 import numpy as np
+from _timing import best
 
 from memsim.arrays import IdealArray, preset_array
 from memsim.datasets import yinyang
@@ -42,15 +43,6 @@ from memsim.devices import Variability
 from memsim.snn import LIF, backward, forward
 from memsim.snn.chip import Chip, chip_state, clip_nominal, hil_epoch
 from memsim.snn.train import Adam, FirstSpikeMSE, adam_init, latency_encode, train_epoch
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
@@ -77,11 +69,12 @@ def main() -> None:
     tr = forward(x[:4], w, lif, t_max=t_max, parallel=args.parallel)  # warm-up (compilation)
     backward(x[:4], tr, w, lif, t_max=t_max, dl_dt=np.ones((4, 3)), parallel=args.parallel)
     epoch()
-    t_epoch = best_of(epoch, args.repeat)
-    t_fwd = best_of(lambda: forward(x, w, lif, t_max=t_max, parallel=args.parallel), args.repeat)
+    t_epoch = best(epoch, args.repeat, warmup=False)
+    t_fwd = best(lambda: forward(x, w, lif, t_max=t_max, parallel=args.parallel), args.repeat, warmup=False)
     tr = forward(x, w, lif, t_max=t_max, parallel=args.parallel)
     dl = loss(tr.first_spikes, y)[1]
-    t_bwd = best_of(lambda: backward(x, tr, w, lif, t_max=t_max, dl_dt=dl, parallel=args.parallel), args.repeat)
+    t_bwd = best(lambda: backward(x, tr, w, lif, t_max=t_max, dl_dt=dl, parallel=args.parallel), args.repeat,
+                 warmup=False)
     spikes = sum(int(np.isfinite(t).sum()) for t in tr.times) / n
     t_hil = hil_times(w, x, y, lif, t_max, loss, args.repeat)
     n_jax = 4992 if n >= 4992 else max(n // 32, 1) * 32  # whole batches of 32, as the example needs
@@ -127,7 +120,7 @@ def hil_times(w, x, y, lif, t_max, loss, repeat: int) -> dict[str, float]:
             def one(chip=chip, st=st, w0=w0):
                 hil_epoch(chip, st, w0, adam_init(w0), x, y, t_max=t_max, loss=loss, opt=Adam(), epoch=0, seed=0)
 
-            out[name] = best_of(one, repeat)
+            out[name] = best(one, repeat, warmup=False)
     finally:
         numba.set_num_threads(threads)
     return out

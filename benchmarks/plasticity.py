@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 
 from memsim.arrays import IdealArray, UpdatePolicy, preset_array
 from memsim.datasets import fashion_mnist
