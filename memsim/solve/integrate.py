@@ -18,15 +18,16 @@ from memsim.devices import functions as fn
 from memsim.devices.models import MODEL_GMS, MODEL_RESISTOR
 from memsim.devices.variability import Variability, cycle_factors, sample_devices
 from memsim.solve import kernels as kn
+from memsim.solve.adaptive import encode_drives
 from memsim.solve.nodal import find_islands, solve_nodal
-from memsim.solve.protocol import CompiledSegment, Segment, Sine, compile_protocol
+from memsim.solve.protocol import PWL, CompiledSegment, Segment, Sine, compile_protocol
 from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
-from memsim.solve.stepper import integrate_python, numpy_rates, record_sample
+from memsim.solve.stepper import adaptive_python, integrate_python, numpy_rates, record_sample
 
 __all__ = ["simulate", "prepare", "Prepared", "Method", "Solver", "MAX_STEPS", "MAX_MEMORY", "MIN_STEPS_PER_PERIOD"]
 
-Method = Literal["euler", "heun", "rk4", "adaptive"]
+Method = Literal["euler", "heun", "rk4", "adaptive", "scipy"]
 Solver = Literal["auto", "dense", "sparse", "numpy"]
 
 #: Largest reduced system solved densely by ``solver="auto"``.
@@ -113,6 +114,7 @@ def simulate(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     ivp_method: str = "RK45",
+    max_step: float | None = None,
     t0: float = 0.0,
     progress: bool = False,
     max_memory: float = MAX_MEMORY,
@@ -124,18 +126,24 @@ def simulate(
     boundary. Fixed-step schemes (``"euler"``, ``"heun"``, ``"rk4"``) run in
     compiled kernels (dense networks) or around a sparse solver that reuses
     its symbolic analysis and applies low-rank updates when few devices change
-    (large networks); ``"adaptive"`` uses :func:`scipy.integrate.solve_ivp`
-    with ``rtol``/``atol`` and reports samples on the fixed-step grid. States
-    are kept in ``[0, 1]``: rates pushing out at a bound are zeroed and every
-    step is clipped.
+    (large networks). ``"adaptive"`` chooses its own steps: the embedded
+    Bogacki–Shampine 3(2) pair with a PI controller and location of threshold
+    and bound crossings (:mod:`memsim.solve.adaptive`), compiled for dense
+    networks with constant, :class:`Sine` and :class:`PWL` drives, else the
+    same algorithm around the electrical solve in NumPy; samples stay on the
+    ``dt`` grid (interpolated) and the dissipated energy is integrated along
+    the steps (:meth:`Result.energy`). ``"scipy"`` runs
+    :func:`scipy.integrate.solve_ivp` (``ivp_method``), the reference the
+    adaptive kernel is tested against. States are kept in ``[0, 1]``: rates
+    pushing out at a bound are zeroed and every step is clipped.
 
     Parameters
     ----------
     network : Network or CompiledNetwork
     protocol : Segment or sequence of Segment
     dt : float
-        Largest step (s); for ``"adaptive"``, the sampling interval.
-    method : {"euler", "heun", "rk4", "adaptive"}
+        Largest step (s); for ``"adaptive"`` and ``"scipy"``, the sampling interval.
+    method : {"euler", "heun", "rk4", "adaptive", "scipy"}
     x0 : (M,) or (K, M) array, optional
         Initial states (default: the network's). A leading axis of ``K``
         copies makes an ensemble run.
@@ -168,7 +176,13 @@ def simulate(
         solution) before refactorising; 0 refactorises every solve.
     factor_backend : str
         Sparse path: ``"auto"``, ``"cholmod"`` or ``"splu"``.
-    rtol, atol, ivp_method : adaptive path tolerances and scipy method.
+    rtol, atol : float
+        ``"adaptive"``/``"scipy"``: relative and absolute tolerances on the
+        device states (local error per step, weighted RMS norm).
+    ivp_method : str
+        ``"scipy"``: the :func:`scipy.integrate.solve_ivp` method.
+    max_step : float, optional
+        ``"adaptive"``: largest step (s); default: a whole segment.
     t0 : float
         Start time (s); waveforms see absolute time.
     progress : bool
@@ -207,8 +221,8 @@ def simulate(
                    record_every=record_every, record=record, solver=solver, low_rank_max=low_rank_max,
                    max_memory=max_memory,
                    refine_max=refine_max,
-                   factor_backend=factor_backend, rtol=rtol, atol=atol, ivp_method=ivp_method, t0=t0,
-                   progress=progress)
+                   factor_backend=factor_backend, rtol=rtol, atol=atol, ivp_method=ivp_method,
+                   max_step=max_step, t0=t0, progress=progress)
     return prep.run(x0a, params=pa, variability=variability, seed=seed)
 
 
@@ -311,6 +325,8 @@ class Prepared:
             bar = tqdm(total=sum(self.steps), unit="step", desc="simulate")
         t_start, step0, r = self.t0, 0, 0
         n_seg = len(self.segments)
+        energy = np.zeros(k)
+        counts = np.zeros((k, 5), dtype=np.int64)
         for idx in range(n_seg):
             seg, n_steps, (slot, n_free), engine = self.segments[idx], self.steps[idx], self.slots[idx], self.engines[idx]
             h = seg.duration / n_steps
@@ -318,9 +334,15 @@ class Prepared:
             last = idx == n_seg - 1
             r0 = r
             if self.method == "adaptive":
-                r += _adaptive_segment(net, seg, engine, x, prm, scale, still, self.open_edges, slot, n_free,
-                                       t_start, h, n_steps, step0, self.record_every, r, last,
-                                       rec_t, bufs, stats, opts)
+                r += _adaptive_segment(net, seg, engine, x, prm, scale, still, self.stoch, self.open_edges,
+                                       slot, n_free, t_start, h, n_steps, step0, self.record_every, r, last,
+                                       rec_t, bufs, stats, opts, energy, counts)
+                if bar is not None:
+                    bar.update(n_steps)
+            elif self.method == "scipy":
+                r += _scipy_segment(net, seg, engine, x, prm, scale, still, self.open_edges, slot, n_free,
+                                    t_start, h, n_steps, step0, self.record_every, r, last,
+                                    rec_t, bufs, stats, opts)
                 if bar is not None:
                     bar.update(n_steps)
             else:
@@ -338,6 +360,16 @@ class Prepared:
         stats_d = stats.as_dict()
         stats_d.update(steps=sum(self.steps), copies=k, engine="+".join(sorted(set(self.engines))),
                        method=self.method, wall_time=time.perf_counter() - wall)
+        status = "success"
+        dissipated = None
+        if self.method == "adaptive":
+            dissipated = energy
+            stats_d.update(steps=int(counts[:, 1].sum()), rejected=int(counts[:, 2].sum()),
+                           events=int(counts[:, 3].sum()))
+            if counts[:, 4].any():
+                bad = np.flatnonzero(counts[:, 4])
+                status = (f"step size underflow in copies {bad.tolist()[:10]}: the tolerances rtol={self.options['rtol']}"
+                          f", atol={self.options['atol']} cannot be met; states after it are not integrated")
         ens = self.ensemble
         return Result(
             t=rec_t,
@@ -347,6 +379,8 @@ class Prepared:
             labels=tuple(sg.label for sg in self.segments),
             ensemble=ens,
             stats=stats_d,
+            status=status,
+            dissipated=dissipated,
             **{q: (bufs[q] if ens else bufs[q][:, 0]) for q in self.record},
         )
 
@@ -381,6 +415,7 @@ def prepare(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     ivp_method: str = "RK45",
+    max_step: float | None = None,
     t0: float = 0.0,
     progress: bool = False,
     max_memory: float = MAX_MEMORY,
@@ -405,8 +440,14 @@ def prepare(
     m = net.n_edges
     if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a finite number > 0 s, got {dt!r}")
-    if method not in ("euler", "heun", "rk4", "adaptive"):
-        raise ValueError(f"method must be 'euler', 'heun', 'rk4' or 'adaptive', got {method!r}")
+    if method not in ("euler", "heun", "rk4", "adaptive", "scipy"):
+        raise ValueError(f"method must be 'euler', 'heun', 'rk4', 'adaptive' or 'scipy', got {method!r}")
+    for name, val in (("rtol", rtol), ("atol", atol)):
+        if isinstance(val, bool) or not (isinstance(val, (int, float)) and math.isfinite(val) and val > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {val!r}")
+    if max_step is not None and (isinstance(max_step, bool) or not (
+            isinstance(max_step, (int, float)) and math.isfinite(max_step) and max_step > 0)):
+        raise ValueError(f"max_step must be a finite number > 0 s or None, got {max_step!r}")
     if solver not in ("auto", "dense", "sparse", "numpy"):
         raise ValueError(f"solver must be 'auto', 'dense', 'sparse' or 'numpy', got {solver!r}")
     if record_every is not None and not (isinstance(record_every, (int, np.integer)) and not
@@ -430,8 +471,9 @@ def prepare(
                          "raise max_memory")
     open_ = np.array(np.broadcast_to(np.zeros(m, bool) if oa is None else oa.astype(bool), (k, m)))
     stoch = (net.model == MODEL_GMS) & (net.params[:, 6] > 0)
-    if np.any(stoch) and method == "adaptive":
-        raise ValueError("method='adaptive' cannot integrate stochastic MetastableSwitch devices (n_switches > 0); use a fixed-step method")
+    if np.any(stoch) and method in ("adaptive", "scipy"):
+        raise ValueError(f"method={method!r} cannot integrate stochastic MetastableSwitch devices (n_switches > 0); "
+                         "use a fixed-step method")
     segs = compile_protocol(net, protocol, k)
     n_float = sum(s.duration / dt for s in segs)
     if not n_float <= MAX_STEPS:
@@ -446,7 +488,7 @@ def prepare(
         if h_max > tau:
             raise ValueError(f"dt={dt!r} s exceeds the switch time constant tau={tau!r} s of a stochastic MetastableSwitch")
     slots, engines, drives = [], [], []
-    offsets = _stage_offsets(method) if method != "adaptive" else np.array([0.0])
+    offsets = _stage_offsets(method) if method in kn.METHODS else np.array([0.0])
     for seg in segs:
         slot, n_free = _slots(net, open_, seg.driven)
         slots.append((slot, n_free))
@@ -462,7 +504,9 @@ def prepare(
     prm = np.ascontiguousarray(np.broadcast_to(net.params, (k,) + net.params.shape))
     if not (isinstance(refine_max, (int, np.integer)) and refine_max >= 0):
         raise ValueError(f"refine_max must be an integer >= 0, got {refine_max!r}")
-    options = MappingProxyType(dict(rtol=rtol, atol=atol, ivp_method=ivp_method, low_rank_max=low_rank_max,
+    options = MappingProxyType(dict(rtol=float(rtol), atol=float(atol), ivp_method=ivp_method,
+                                    max_step=math.inf if max_step is None else float(max_step),
+                                    low_rank_max=low_rank_max,
                                     factor_backend=factor_backend, refine_max=int(refine_max)))
     return Prepared(
         network=net, segments=segs, steps=steps, slots=tuple(slots), engines=tuple(engines),
@@ -624,8 +668,68 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
     return written
 
 
-def _adaptive_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_free, t_start, h,
-                      n_steps, step0, record_every, r, last, rec_t, bufs, stats, opts):
+def _adaptive_segment(net, seg, engine, x, prm, scale, still, stoch, open_, slot, n_free, t_start, h,
+                      n_steps, step0, record_every, r, last, rec_t, bufs, stats, opts, energy, counts):
+    """One segment by adaptive Bogacki–Shampine steps: the compiled kernel, or its NumPy twin."""
+    k = x.shape[0]
+    t_end = t_start + seg.duration
+    buffers = tuple(bufs[q] for q in RECORDABLE)
+    enc = encode_drives(seg, k) if engine == "dense" else None
+    knots = np.array([t for _, w in seg.functions if isinstance(w, PWL) for t in w.times])
+    breaks = np.unique(knots[(knots > t_start) & (knots < t_end)])  # kinks of PWL drives: step boundaries
+    if enc is not None:
+        from memsim.solve import adaptive as ad
+
+        vconst, kind, sine, start, pwl_t, pwl_v = enc
+        before = int(counts[:, 0].sum())
+        c = _writable_c  # one array layout for every call: one compiled specialisation of the kernel
+        args = (x, c(prm), c(net.model), c(scale), c(still), c(stoch), c(open_), c(net.edge_u), c(net.edge_v),
+                c(net.leak), c(slot), c(n_free), c(seg.driven), vconst, kind, sine, start, pwl_t, pwl_v, breaks,
+                float(t_start), float(t_end), float(h), int(n_steps), int(step0),
+                record_every, r, last, opts["rtol"], opts["atol"], opts["max_step"], rec_t, *buffers, energy, counts)
+        rows = _on_threads(ad.integrate_adaptive, k, args)
+        done = int(counts[:, 0].sum()) - before
+        stats.solves += done  # dense: one factorisation per solve
+        stats.factorizations += done
+        return rows
+    solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
+                     opts["low_rank_max"], opts["factor_backend"], opts["refine_max"])
+    return adaptive_python(
+        solve, lambda t: seg.voltages(np.array([t]), k)[0], x, prm, net.model, scale, still, stoch, net.leak,
+        net.edge_u, net.edge_v, slot, breaks, t_start, t_end, h, n_steps, step0, record_every, r, last,
+        opts["rtol"], opts["atol"], opts["max_step"], not seg.time_dependent, buffers, rec_t, energy, counts,
+        numpy_rates if engine == "numpy" else _compiled_rates)
+
+
+_POOL: list = []
+
+
+def _writable_c(a: np.ndarray) -> np.ndarray:
+    """``a`` if C-contiguous and writeable, else such a copy (numba types arrays by layout and flags)."""
+    return a if (a.flags.c_contiguous and a.flags.writeable) else np.array(a, order="C")
+
+
+def _on_threads(kernel, k: int, args: tuple) -> int:
+    """Run a ``nogil`` kernel over copies ``[0, k)``, split over threads when there are many copies.
+
+    The copies are independent, so the split does not change any number.
+    """
+    import numba
+
+    n = min(numba.get_num_threads(), k // _PARALLEL_MIN_COPIES)
+    if n <= 1:
+        return int(kernel(0, k, *args))
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(max_workers=max(2, numba.get_num_threads()), thread_name_prefix="memsim"))
+    edges = np.linspace(0, k, n + 1).astype(int)
+    futures = [_POOL[0].submit(kernel, int(lo), int(hi), *args) for lo, hi in zip(edges[:-1], edges[1:])]
+    return [int(f.result()) for f in futures][0]
+
+
+def _scipy_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_free, t_start, h,
+                   n_steps, step0, record_every, r, last, rec_t, bufs, stats, opts):
     k, m = x.shape
     solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
                      opts["low_rank_max"], opts["factor_backend"], opts["refine_max"])

@@ -37,6 +37,8 @@ class Result:
     v_node : node voltages (V), NaN on floating islands.
     i_node : current delivered by the source at each node (A), 0 at floating nodes.
     power : power dissipated in the network (W).
+    dissipated : energy dissipated over the run (J), per copy, integrated along
+        the steps by the adaptive method (None for the other methods).
     x_final : states at the end of the protocol.
     stats : counters (steps, solves, factorizations, ...), engine and wall time.
     status : ``"success"`` or a message saying why integration stopped.
@@ -58,9 +60,10 @@ class Result:
     v_node: np.ndarray | None = field(default=None, repr=False)
     i_node: np.ndarray | None = field(default=None, repr=False)
     power: np.ndarray | None = field(default=None, repr=False)
+    dissipated: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("t", "segment", "x_final") + RECORDABLE:
+        for name in ("t", "segment", "x_final", "dissipated") + RECORDABLE:
             arr = getattr(self, name)
             if arr is not None:
                 arr.setflags(write=False)
@@ -85,7 +88,10 @@ class Result:
         return self._get("i_node")[..., self.network.index_of([node])[0]]
 
     def energy(self) -> np.ndarray:
-        """Dissipated energy (J) by trapezoidal integration of the recorded power."""
+        """Dissipated energy (J): integrated along the steps (``"adaptive"``), else by
+        trapezoidal integration of the recorded power."""
+        if self.dissipated is not None:
+            return self.dissipated if self.ensemble else self.dissipated[0]
         p = self._get("power")
         return trapezoid(p, self.t, axis=0)
 
