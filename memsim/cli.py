@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
+# Only the standard library at module level: building the parser (``memsim --help``) must not load
+# numpy, numba, scipy, pandas or matplotlib; each command imports what it needs when it runs.
 
 __all__ = ["main"]
 
@@ -58,7 +60,7 @@ def _real(name: str, *, allow_zero: bool):
             val = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not np.isfinite(val) or val < 0 or (val == 0 and not allow_zero):
+        if not math.isfinite(val) or val < 0 or (val == 0 and not allow_zero):
             raise argparse.ArgumentTypeError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
                                              f"got {text!r}")
         return val
@@ -118,6 +120,7 @@ def _sine_protocol(net, args):
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     from memsim import simulate
@@ -217,6 +220,8 @@ def _check_pulses_move(net, pulses, device: str) -> None:
     devices see at least the voltage they would in the hardware) from states
     0.5; the learning-from-mistakes defaults are timed for VTEAM devices.
     """
+    import numpy as np
+
     from memsim import Segment, simulate
 
     inputs, outputs = net.inputs, net.outputs
@@ -237,6 +242,8 @@ def _check_pulses_move(net, pulses, device: str) -> None:
 
 
 def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: str) -> int:
+    import numpy as np
+
     from memsim import Network, Variability, layered
     from memsim.learning import Controller, Pulses, build_hardware, prune_edges, train
 
@@ -302,7 +309,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _controller_options(p: argparse.ArgumentParser, copies: int) -> None:
-    from memsim.learning import Controller, Pulses
+    from memsim.learning.config import Controller, Pulses  # standard library only: --help stays light
 
     d, c = Pulses(), Controller()
     p.add_argument("--copies", type=_count("--copies"), default=copies, help="networks trained together")
@@ -383,6 +390,8 @@ def _cmd_controllability(args: argparse.Namespace) -> int:
 
 
 def _cmd_capacity(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from memsim.analysis import empirical_capacity, structural_capacity
     from memsim.learning import Controller
 

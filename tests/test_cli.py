@@ -224,3 +224,49 @@ def test_import_memsim_is_lazy():
             "assert set(memsim.__all__) <= set(dir(memsim))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_parser_and_help_do_not_import_the_numerical_stack():
+    # Issue 12 (cold start): building the parser and printing every command's --help must not import
+    # numpy, numba, scipy, pandas or matplotlib (they cost ~1 s; the commands import them when they run).
+    # A deterministic check of sys.modules in a fresh interpreter, not a timing.
+    code = (
+        "import contextlib, io, sys\n"
+        "import memsim.cli as cli\n"
+        "parser = cli.build_parser()\n"
+        "commands = list(parser._subparsers._group_actions[0].choices)\n"
+        "assert len(commands) >= 9, commands\n"
+        "for argv in [['--help']] + [[c, '--help'] for c in commands]:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        cli.main(argv)\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'numba', 'scipy', 'pandas', 'matplotlib'})\n"
+        "assert not heavy, heavy\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("command", ["demo", "train"])
+def test_cli_defaults_are_the_controller_defaults(command, capsys):
+    # The learning options' defaults (parsed and shown by --help) must be those of Pulses() and
+    # Controller() as the training code sees them (memsim.learning.lfm / .inhibition re-export them
+    # from memsim.learning.config): the CLI reads them from the dataclasses, never a copy.
+    from memsim.cli import build_parser
+    from memsim.learning.inhibition import Pulses
+    from memsim.learning.lfm import Controller
+
+    pulses, controller = Pulses(), Controller()
+    args = build_parser().parse_args([command])
+    expected = {name: getattr(pulses, name) for name in ("read_voltage", "punish_voltage", "punish_duration",
+                                                         "normalise_voltage", "normalise_duration", "dt",
+                                                         "idle_inputs")}
+    expected.update({name: getattr(controller, name) for name in ("order", "stop_after", "max_eras")})
+    assert {name: getattr(args, name) for name in expected} == expected
+    assert controller.pulses == pulses
+    if command == "demo":  # demo's help shows the defaults (ArgumentDefaultsHelpFormatter)
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        for name, value in expected.items():  # the first "(default: ...)" after the option is its own
+            after = shown.split(f" --{name.replace('_', '-')} ", 1)[1]
+            assert after.split("(default: ", 1)[1].startswith(f"{value})"), name

@@ -4,6 +4,8 @@
   Boolean functions, perceptron tasks, parity);
 - :mod:`~memsim.learning.hardware`: the instrumented circuit and its device
   states, changed only through :func:`memsim.simulate`;
+- :mod:`~memsim.learning.config`: the controller's parameters (:class:`Pulses`,
+  :class:`Controller`);
 - :mod:`~memsim.learning.inhibition`: the read, punish and normalise protocols;
 - :mod:`~memsim.learning.pruning`: threshold pruning (a hardware rule) and
   structural pruning before training;
@@ -11,30 +13,40 @@
 - :mod:`~memsim.learning.chialvo_bak`: the abstract Chialvo–Bak network.
 """
 
-from memsim.learning.chialvo_bak import ChialvoBak, ChialvoBakResult, train_chialvo_bak
-from memsim.learning.hardware import Hardware, build_hardware
-from memsim.learning.inhibition import (
-    Decision,
-    Pulses,
-    decide,
-    normalise_segment,
-    output_currents,
-    punish_segment,
-    read_segment,
-)
-from memsim.learning.lfm import Controller, ControllerState, StepRecords, Training, initial_state, step, train
-from memsim.learning.pruning import prune_edges, threshold_pruned
-from memsim.learning.tasks import (
-    Pattern,
-    Task,
-    all_associations,
-    association,
-    boolean,
-    classification,
-    parity,
-    perceptron,
-    random_patterns,
-)
+import importlib
+
+# The public names are imported on first use (PEP 562), as in :mod:`memsim`: ``Pulses`` and ``Controller``
+# (memsim.learning.config, standard library only) do not pull numba, scipy and pandas in.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "memsim.learning.chialvo_bak": ("ChialvoBak", "ChialvoBakResult", "train_chialvo_bak"),
+    "memsim.learning.config": ("Controller", "Pulses"),
+    "memsim.learning.hardware": ("Hardware", "build_hardware"),
+    "memsim.learning.inhibition": ("Decision", "decide", "normalise_segment", "output_currents", "punish_segment",
+                                   "read_segment"),
+    "memsim.learning.lfm": ("ControllerState", "StepRecords", "Training", "initial_state", "step", "train"),
+    "memsim.learning.pruning": ("prune_edges", "threshold_pruned"),
+    "memsim.learning.tasks": ("Pattern", "Task", "all_associations", "association", "boolean", "classification",
+                              "parity", "perceptron", "random_patterns"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+#: Submodules reachable as attributes (``memsim.learning.lfm`` ...), imported on first use too.
+_SUBMODULES = tuple(module.rpartition(".")[2] for module in _EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"memsim.learning.{name}")
+    else:
+        raise AttributeError(f"module 'memsim.learning' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+
 
 __all__ = [
     "Pattern",

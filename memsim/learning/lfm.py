@@ -26,13 +26,12 @@ mistaken copies). :func:`train` loops over eras until every copy has had
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from memsim.learning.config import Controller, Order
 from memsim.learning.hardware import Hardware, _freeze
 from memsim.learning.inhibition import (
     Pulses,
@@ -45,53 +44,6 @@ from memsim.learning.inhibition import (
 from memsim.learning.tasks import Task
 
 __all__ = ["Controller", "ControllerState", "StepRecords", "Training", "initial_state", "step", "train"]
-
-Order = Literal["alternating", "shuffled"]
-
-
-@dataclass(frozen=True)
-class Controller:
-    """Configuration of the learning-from-mistakes controller.
-
-    Attributes
-    ----------
-    pulses : Pulses
-        Amplitudes, durations and thresholds of the protocols.
-    order : {"alternating", "shuffled"}
-        Pattern order within an era: the task's order every era (with two
-        patterns they alternate, as in Barrows et al. 2024) or a fresh seeded
-        permutation per era and copy.
-    stop_after : int
-        Consecutive error-free eras after which a copy stops (1: reads do not
-        change a threshold device, so an error-free era repeats forever).
-    max_eras : int
-        Cap on eras.
-    snapshot_every : int
-        Record the conductances every this many eras (and at the start and
-        the end), bounding the memory of long runs.
-
-    Examples
-    --------
-    >>> Controller(max_eras=10).stop_after
-    1
-    """
-
-    pulses: Pulses = Pulses()
-    order: Order = "alternating"
-    stop_after: int = 1  # eras
-    max_eras: int = 50  # eras
-    snapshot_every: int = 1  # eras
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.pulses, Pulses):
-            raise ValueError(f"Controller.pulses must be a Pulses, got {type(self.pulses).__name__}")
-        if self.order not in ("alternating", "shuffled"):
-            raise ValueError(f"Controller.order must be 'alternating' or 'shuffled', got {self.order!r}")
-        for name in ("stop_after", "max_eras", "snapshot_every"):
-            val = getattr(self, name)
-            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
-                raise ValueError(f"Controller.{name} must be an integer >= 1, got {val!r}")
-
 
 @dataclass(frozen=True, eq=False)
 class ControllerState:
