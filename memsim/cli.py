@@ -231,7 +231,8 @@ def _check_pulses_move(net, pulses, device: str) -> None:
         if duration <= 0:
             continue
         seg = Segment(duration, drive={n: volts for n in inputs}, ground=outputs)
-        res = simulate(net, seg, dt=duration / 200, method="rk4", record=(), x0=np.full(net.n_edges, 0.5))
+        res = simulate(net, seg, dt=duration / 200, method=pulses.method, rtol=pulses.rtol, atol=pulses.atol,
+                       record=(), x0=np.full(net.n_edges, 0.5))
         moved = max(moved, float(np.max(np.abs(res.x_final - 0.5), initial=0.0)))
     if moved < MIN_PULSE_EFFECT:
         raise UsageError(

@@ -151,9 +151,11 @@ class Hardware:
         *,
         dt: float,
         copies: np.ndarray | Sequence[int] | None = None,
-        method: Literal["euler", "heun", "rk4"] = "rk4",
+        method: Literal["adaptive", "euler", "heun", "rk4"] = "rk4",
         record: Sequence[str] = ("i_node", "power"),
         record_every: int = 1,
+        rtol: float = 1e-6,
+        atol: float = 1e-8,
     ) -> tuple["Hardware", Result]:
         """Apply a protocol to some copies through :func:`memsim.simulate`.
 
@@ -165,9 +167,9 @@ class Hardware:
             Largest time step (s).
         copies : array of int, optional
             Copies that take part (default all); the others do not change.
-        method, record, record_every
+        method, record, record_every, rtol, atol
             Passed to :func:`memsim.simulate` (an ensemble run over the
-            selected copies).
+            selected copies; ``rtol``/``atol`` for ``method="adaptive"``).
 
         Returns
         -------
@@ -195,7 +197,7 @@ class Hardware:
         res = simulate(
             self.circuit, protocol, dt=dt, method=method, x0=self.x[sel], params=self.params[sel],
             open_edges=self.open_edges[sel], variability=var, seed=np.random.default_rng(seed),
-            record=record, record_every=record_every,
+            record=record, record_every=record_every, rtol=rtol, atol=atol,
         )
         if not res.success:  # pragma: no cover - fixed-step runs always succeed
             raise RuntimeError(f"Hardware.run: simulation failed: {res.status}")

@@ -183,11 +183,14 @@ def step(
     read_e = np.zeros(active.size)
     pun_e = np.zeros(active.size)
     hw = hardware
+    integration = dict(method=pulses.method, rtol=pulses.rtol, atol=pulses.atol)
+    # the adaptive method integrates the energy along its steps: no power samples needed
+    energy_only = () if pulses.method == "adaptive" else ("power",)
     # 1. read, one simulate call per pattern
     for p in np.unique(pidx):
         rows = np.flatnonzero(pidx == p)
         hw, res = hw.run(read_segment(hw, task.patterns[p], pulses), copies=active[rows], dt=pulses.dt,
-                         method=pulses.method)
+                         **integration)
         currents[rows] = output_currents(res, hw)
         read_e[rows] = res.energy()
     dec = decide(currents, targets, pulses.resolution)
@@ -196,11 +199,11 @@ def step(
     for p, w in sorted({(int(pidx[r]), int(dec.wrong[r])) for r in bad}):
         rows = bad[(pidx[bad] == p) & (dec.wrong[bad] == w)]
         hw, res = hw.run(punish_segment(hw, task.patterns[p], w, pulses), copies=active[rows], dt=pulses.dt,
-                         method=pulses.method, record=("power",))
+                         record=energy_only, **integration)
         pun_e[rows] += res.energy()
     if bad.size and pulses.normalise_duration > 0:
-        hw, res = hw.run(normalise_segment(hw, pulses), copies=active[bad], dt=pulses.dt, method=pulses.method,
-                         record=("power",))
+        hw, res = hw.run(normalise_segment(hw, pulses), copies=active[bad], dt=pulses.dt, record=energy_only,
+                         **integration)
         pun_e[bad] += res.energy()
     # bookkeeping
     presentations = state.presentations.copy()

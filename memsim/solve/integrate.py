@@ -11,7 +11,6 @@ from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
-import scipy.integrate as si
 
 from memsim.circuit.network import CompiledNetwork, Network
 from memsim.devices import functions as fn
@@ -754,6 +753,8 @@ def _scipy_segment(net, seg, engine, x, prm, scale, still, open_, slot, n_free, 
     if last:
         t_rec = np.append(t_rec, t_end)
     t_eval = t_rec if last else np.append(t_rec, t_end)
+    import scipy.integrate as si  # only this reference path needs it
+
     sol = si.solve_ivp(rhs, (t_start, t_end), x.ravel(), method=opts["ivp_method"], t_eval=t_eval,
                        rtol=opts["rtol"], atol=opts["atol"])
     if not sol.success:

@@ -73,7 +73,7 @@ def test_segments_follow_the_pattern_and_the_idle_rule(net242):
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [({"read_voltage": 0.0}, "read_voltage"), ({"punish_duration": -1e-9}, "punish_duration"),
-     ({"dt": float("inf")}, "dt"), ({"method": "adaptive"}, "method"), ({"idle_inputs": "open"}, "idle_inputs"),
+     ({"dt": float("inf")}, "dt"), ({"method": "scipy"}, "method"), ({"rtol": 0.0}, "rtol"), ({"idle_inputs": "open"}, "idle_inputs"),
      ({"resolution": -1.0}, "resolution"), ({"normalise_voltage": True}, "normalise_voltage")],
 )
 def test_pulses_reject_bad_values(kwargs, needle):
