@@ -246,6 +246,7 @@ def _adaptive_copy(
             const = False
     need_solve = rec_i.shape[0] > 0 or rec_ve.shape[0] > 0 or rec_vn.shape[0] > 0 or rec_in.shape[0] > 0 \
         or rec_p.shape[0] > 0
+    need_x = need_solve or rec_x.shape[0] > 0
     solves = 0
     accepted = 0
     rejected = 0
@@ -363,6 +364,12 @@ def _adaptive_copy(
         if counts[k, 4] != 0:
             break
         # accepted: samples inside [t, t_new), by cubic Hermite interpolation
+        if not need_x:  # only the sample times are wanted: no interpolation
+            while s_next < n_samples and t0 + s_next * h_sample < t_new:
+                if k == 0:
+                    rec_t[r] = t0 + s_next * h_sample
+                r += 1
+                s_next += record_every
         while s_next < n_samples and t0 + s_next * h_sample < t_new:
             ts = t0 + s_next * h_sample
             th = (ts - t) / ht

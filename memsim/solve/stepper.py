@@ -305,6 +305,11 @@ def adaptive_python(
                 break
             while s_next < n_samples and t0 + s_next * h_sample < t_new:
                 ts = t0 + s_next * h_sample
+                if not (need_solve or rec_x.shape[0]):  # only the sample times are wanted
+                    rec_t[r] = ts
+                    r += 1
+                    s_next += record_every
+                    continue
                 th = (ts - t) / ht
                 h00, h10 = (1.0 + 2.0 * th) * (1.0 - th) ** 2, th * (1.0 - th) ** 2
                 h01, h11 = th * th * (3.0 - 2.0 * th), th * th * (th - 1.0)

@@ -83,9 +83,9 @@ def test_convergence_order(method, order):
     assert abs(slope - order) < 0.15, (slope, errs)
 
 
-def test_adaptive_matches_closed_form():
+def test_scipy_reference_matches_closed_form():
     res = simulate(single(HP), Segment(1.0, drive={"a": Sine(1.0, 1.0)}, ground=["b"]),
-                   dt=1e-2, method="adaptive", rtol=1e-10, atol=1e-12)
+                   dt=1e-2, method="scipy", rtol=1e-10, atol=1e-12)
     flux = lambda t: 1 / (2 * np.pi) * (1 - np.cos(2 * np.pi * t))  # noqa: E731
     # solve_ivp's RK45 with rtol 1e-10 controls the local error; the global error
     # stays within ~1e-8 over ~100 accepted steps
