@@ -390,17 +390,20 @@ def _presentation_table(rows: list[StepRecords], n_out: int) -> pd.DataFrame:
             "punish_energy"] + [f"i_out_{j}" for j in range(n_out)]
     if not rows:
         return pd.DataFrame(columns=cols)
-    parts = []
-    count: dict[int, int] = {}
-    for r in rows:
-        if r.copy.size == 0:
-            continue
-        n = np.array([count.get(int(c), 0) + 1 for c in r.copy], dtype=np.int64)
-        for c, v in zip(r.copy, n):
-            count[int(c)] = int(v)
-        d = {"copy": r.copy, "era": np.full(r.copy.size, r.era), "slot": np.full(r.copy.size, r.slot), "n": n,
-             "pattern": r.pattern, "target": r.target, "answer": r.answer, "correct": r.correct, "margin": r.margin,
-             "read_energy": r.read_energy, "punish_energy": r.punish_energy}
-        d.update({f"i_out_{j}": r.currents[:, j] for j in range(n_out)})
-        parts.append(pd.DataFrame(d, columns=cols))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    rows = [r for r in rows if r.copy.size]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+
+    def cat(name):
+        return np.concatenate([getattr(r, name) for r in rows])
+
+    copy = cat("copy")
+    d = {"copy": copy, "era": np.concatenate([np.full(r.copy.size, r.era) for r in rows]),
+         "slot": np.concatenate([np.full(r.copy.size, r.slot) for r in rows]),
+         # n: the copy's running count of presentations (rows are in presentation order)
+         "n": pd.Series(copy).groupby(copy).cumcount().to_numpy() + 1}
+    d.update({name: cat(name) for name in ("pattern", "target", "answer", "correct", "margin", "read_energy",
+                                           "punish_energy")})
+    cur = np.concatenate([r.currents for r in rows])
+    d.update({f"i_out_{j}": cur[:, j] for j in range(n_out)})
+    return pd.DataFrame(d, columns=cols)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -70,21 +71,46 @@ def _copies(name: str, arr, trailing: tuple[int, ...], k: int | None) -> tuple[n
     raise ValueError(f"{name} must have shape {trailing} or (K,) + {trailing}, got {a.shape}")
 
 
-def _slots(net: CompiledNetwork, open_: np.ndarray, driven: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Node slots (K, N) and reduced-system sizes (K,) for one configuration."""
-    n_copies = open_.shape[0]
-    slot = np.empty((n_copies, net.n_nodes), dtype=np.int64)
-    n_free = np.empty(n_copies, dtype=np.int64)
-    uniq, inverse = np.unique(open_, axis=0, return_inverse=True)
-    for j, row in enumerate(uniq):
+#: Node slots already computed, per compiled network: {(open row, driven): (slots, n_free)}. A memo
+#: of a pure function (learning loops repeat a few terminal configurations thousands of times).
+_SLOT_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SLOT_MEMO_MAX = 4096
+
+
+def _slot_row(net: CompiledNetwork, row: np.ndarray, driven: np.ndarray) -> tuple[np.ndarray, int]:
+    memo = _SLOT_MEMO.setdefault(net, {})
+    key = (row.tobytes(), driven.tobytes())
+    hit = memo.get(key)
+    if hit is None:
         island = find_islands(net.n_nodes, net.edge_u, net.edge_v, ~row, driven, net.leak)
         s = np.full(net.n_nodes, kn.SLOT_ISLAND, dtype=np.int64)
         s[driven] = kn.SLOT_DRIVEN
         free = np.flatnonzero(~island & (s != kn.SLOT_DRIVEN))
         s[free] = np.arange(free.size)
+        s.setflags(write=False)
+        if len(memo) >= _SLOT_MEMO_MAX:
+            memo.clear()
+        hit = memo[key] = (s, int(free.size))
+    return hit
+
+
+def _slots(net: CompiledNetwork, open_: np.ndarray, driven: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node slots (K, N) and reduced-system sizes (K,) for one configuration."""
+    n_copies = open_.shape[0]
+    slot = np.empty((n_copies, net.n_nodes), dtype=np.int64)
+    n_free = np.empty(n_copies, dtype=np.int64)
+    driven = np.ascontiguousarray(driven, dtype=np.int64)
+    if not open_.any():  # the common case: one configuration for every copy
+        s, nf = _slot_row(net, open_[0], driven)
+        slot[:] = s
+        n_free[:] = nf
+        return slot, n_free
+    uniq, inverse = np.unique(open_, axis=0, return_inverse=True)
+    for j, row in enumerate(uniq):
+        s, nf = _slot_row(net, np.ascontiguousarray(row), driven)
         sel = inverse.reshape(-1) == j
         slot[sel] = s
-        n_free[sel] = free.size
+        n_free[sel] = nf
     return slot, n_free
 
 
