@@ -30,10 +30,11 @@ come from the Jacobian ``J`` of the residuals at the optimum::
 
 propagated to natural units by the delta method (``stderr(value) =
 |d value / d theta| stderr(theta)``, i.e. ``|value| stderr(log value)``). A
-direction in which the residuals do not change (e.g. VTEAM's ``k_off`` and
-``d`` enter only as ``k_off / d``) makes ``J^T J`` singular: the parameters
-involved get an infinite standard error, ``success`` is False and the message
-names them.
+direction in which the residuals do not change (e.g. the linear-drift
+``mu_v`` and ``d`` enter only through ``k = mu_v r_on / d^2``; VTEAM's
+``k_on``, ``k_off`` and ``d`` only through ``k_on / d`` and ``k_off / d``)
+makes ``J^T J`` singular: the parameters involved get an infinite standard
+error, ``success`` is False and the message names them.
 
 From measurements to capacity
 -----------------------------
@@ -338,9 +339,9 @@ LOG_RANGE = 1e6
 #: Step of the central differences (~ eps^(1/3)): relative for a log-parameterised value, else times max(1, |value|).
 FD_STEP = 6e-6
 #: A direction of the fitted parameters whose singular value of ``J`` is below this fraction of the largest
-#: is not identifiable (its variance would exceed the best-determined one's by more than 1e12). The central
-#: differences resolve a singular value down to ~1e-8 of the largest (their error where the state is clipped at
-#: a bound is O(FD_STEP^2), ~1e-10, elsewhere O(FD_STEP^2)), so an exact degeneracy falls below it.
+#: is not identifiable (its variance would exceed the best-determined one's by more than 1e12). An exact
+#: degeneracy measures 1e-11 (VTEAM's k_on, k_off, d) to 1e-8 (linear drift's mu_v, d on a sweep that clips the
+#: state at a bound, where the residuals have kinks and the central differences lose accuracy): below it.
 IDENTIFIABLE = 1e-6
 #: Scaled residual of a candidate that is not a valid device (e.g. ``r_on >= r_off``): the step is rejected.
 _INVALID = 1e6

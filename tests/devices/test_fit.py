@@ -229,6 +229,12 @@ def test_degenerate_parameters_are_reported_not_identifiable():
     assert np.all(np.isnan(res.covariance))
     # the combination is still determined: k matches to the optimiser's tolerance
     assert res.device.k == pytest.approx(HP_TIO2.k, rel=1e-6)
+    # VTEAM: k_on, k_off and d act only through k_on / d and k_off / d
+    t, drive = triangle(amp=0.25, n=401)
+    data = IVSweep(t, drive(t), measure_sweep(TRUE_VTEAM, t, drive, 0.5))
+    res = fit(replace(TRUE_VTEAM, d=4e-9), data, ["k_on", "k_off", "d"], x0=0.5)
+    assert not res.success and "not identifiable from these data: k_on, k_off, d" in res.message
+    assert res.device.k_off / res.device.d == pytest.approx(TRUE_VTEAM.k_off / TRUE_VTEAM.d, rel=1e-6)
 
 
 def test_a_bound_that_excludes_the_truth_is_reported():
