@@ -783,9 +783,11 @@ def fit(
         raise RuntimeError("fit ended on an invalid device")
     message = sol.message.rstrip(".")
     if lost.any():
+        k = int((~good).sum())
         message += (f"; not identifiable from these data: {', '.join(nm for nm, l in zip(names, lost) if l)} "
-                    "(only a combination is determined; fix all but one)")
-    near = 1e-6 * np.maximum(1.0, np.abs(theta))  # least_squares keeps strictly inside the bounds
+                    f"(the residuals do not change along {k} combination{'s' if k > 1 else ''} of them: "
+                    f"fix {k} of them)")
+    near = np.where(linear, 1e-6 * np.maximum(1.0, np.abs(theta)), 1e-6)  # least_squares stays strictly inside
     at_bound = [nm for nm, th, lo_, hi_, d in zip(names, theta, lb, ub, near) if th - lo_ <= d or hi_ - th <= d]
     if at_bound:
         message += f"; at a bound of the search: {', '.join(at_bound)}"
