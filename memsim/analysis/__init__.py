@@ -27,6 +27,8 @@ from memsim.analysis.correlations import (
 from memsim.analysis.symmetry import (
     edge_classes,
     hidden_orbits,
+    hidden_twins,
+    is_uniform,
     node_orbits,
     prune_random,
     spread_states,
@@ -54,6 +56,8 @@ __all__ = [
     "response_correlations",
     "node_orbits",
     "hidden_orbits",
+    "hidden_twins",
+    "is_uniform",
     "edge_classes",
     "weighted_asymmetry",
     "prune_random",

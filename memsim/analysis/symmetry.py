@@ -21,8 +21,10 @@ import numpy as np
 from networkx.algorithms.isomorphism import GraphMatcher
 
 from memsim.circuit.network import CompiledNetwork, Network
+from memsim.devices import functions as fn
 
-__all__ = ["node_orbits", "hidden_orbits", "edge_classes", "weighted_asymmetry", "prune_random", "spread_states"]
+__all__ = ["node_orbits", "hidden_orbits", "edge_classes", "weighted_asymmetry", "prune_random", "spread_states",
+           "hidden_twins", "is_uniform"]
 
 
 def _graph(network) -> nx.Graph:
@@ -209,3 +211,118 @@ def spread_states(
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
     x = np.asarray(x, dtype=float)
     return np.clip(x + sigma * np.random.default_rng(seed).standard_normal(x.shape), 0.0, 1.0)
+
+
+def hidden_twins(
+    network: Network | CompiledNetwork,
+    x: np.ndarray | None = None,
+    *,
+    params: np.ndarray | None = None,
+    open_edges: np.ndarray | None = None,
+    rtol: float = 1e-9,
+) -> list[list[Hashable]]:
+    """Groups of hidden nodes that the device states leave interchangeable.
+
+    Two bulk nodes are *twins* at states ``x`` when they are not joined by a
+    conducting edge, have the same neighbours, and their devices to each
+    neighbour match: same orientation, model and parameters, and equal
+    conductance (to ``rtol``). Swapping them is then an automorphism of the
+    circuit *with its devices*: in every terminal configuration they sit at
+    the same voltage, their devices receive identical drive, and no pulse
+    can separate them. A net whose hidden nodes all have twins is a
+    degenerate baseline (e.g. a ``layered`` net with every device in one
+    state: its normalised output currents are the same for every input
+    pattern). Only twin symmetry is detected (the symmetry of the hidden
+    layers of ``layered`` nets); other automorphisms (a ring's rotations)
+    are not, so an empty answer does not prove the states asymmetric.
+
+    Parameters
+    ----------
+    network : Network or CompiledNetwork
+    x : (M,) array, optional
+        Device states (default the network's ``x0``).
+    params : (M, P) array, optional
+        Packed parameters (default the network's; pass a copy's from
+        :class:`memsim.learning.Hardware` to include device spread).
+    open_edges : (M,) bool array, optional
+        Open (pruned) edges, which conduct nothing.
+    rtol : float
+        Relative tolerance of "equal" conductances and parameters.
+
+    Returns
+    -------
+    list of lists of node names, each of at least two nodes, in node order.
+
+    Examples
+    --------
+    >>> from memsim import layered, Network
+    >>> net = Network.from_graph(layered([2, 3, 2]), x0=0.5)
+    >>> hidden_twins(net)
+    [[('h', 1, 0), ('h', 1, 1), ('h', 1, 2)]]
+    >>> x = np.full(12, 0.5); x[0] = 0.3          # the device in 0 -> h0 differs
+    >>> hidden_twins(net, x)
+    [[('h', 1, 1), ('h', 1, 2)]]
+    """
+    net = network.compile() if isinstance(network, Network) else network
+    m = net.n_edges
+    x = net.x0 if x is None else np.asarray(x, dtype=float)
+    prm = net.params if params is None else np.asarray(params, dtype=float)
+    open_ = np.zeros(m, bool) if open_edges is None else np.asarray(open_edges, dtype=bool)
+    for name, arr, shape in (("x", x, (m,)), ("params", prm, net.params.shape), ("open_edges", open_, (m,))):
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if not (np.isfinite(rtol) and rtol >= 0):
+        raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}")
+    g = fn.conductance(net.model, prm, x)
+    # per bulk node: neighbour -> [(direction, edge)] of its conducting edges
+    incident: dict[int, dict[int, list[tuple[int, int]]]] = {}
+    for e in np.flatnonzero(~open_ & (g > 0)):
+        u, v = int(net.edge_u[e]), int(net.edge_v[e])
+        incident.setdefault(u, {}).setdefault(v, []).append((1, int(e)))
+        incident.setdefault(v, {}).setdefault(u, []).append((-1, int(e)))
+    bulk = [int(n) for n in np.flatnonzero(net.roles == 0) if int(n) in incident]
+
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.all(np.abs(a - b) <= rtol * np.maximum(np.abs(a), np.abs(b))))
+
+    def twins(a: int, b: int) -> bool:
+        na, nb = incident[a], incident[b]
+        if b in na or set(na) != set(nb):
+            return False
+        for nbr, ea in na.items():
+            eb = nb[nbr]
+            if len(ea) != len(eb):
+                return False
+            key = lambda de: (de[0], int(net.model[de[1]]), float(g[de[1]]))  # noqa: E731
+            for (da, a_e), (db, b_e) in zip(sorted(ea, key=key), sorted(eb, key=key)):
+                if da != db or net.model[a_e] != net.model[b_e] or not close(g[a_e], g[b_e]) \
+                        or not close(prm[a_e], prm[b_e]):
+                    return False
+        return bool(net.leak[a] == net.leak[b])
+
+    groups: list[list[int]] = []
+    for n in bulk:
+        for grp in groups:
+            if twins(grp[0], n):
+                grp.append(n)
+                break
+        else:
+            groups.append([n])
+    return [[net.node_names[n] for n in grp] for grp in groups if len(grp) > 1]
+
+
+def is_uniform(network: Network | CompiledNetwork, x: np.ndarray | None = None, **kwargs) -> bool:
+    """Whether the states leave some hidden nodes interchangeable (:func:`hidden_twins` is not empty).
+
+    A study can refuse such a degenerate baseline: in a uniform net the
+    controller cannot separate the twins' devices, whatever it does.
+    ``kwargs`` are those of :func:`hidden_twins`.
+
+    Examples
+    --------
+    >>> from memsim import layered, Network
+    >>> net = Network.from_graph(layered([2, 4, 2]), x0=0.5)
+    >>> is_uniform(net), is_uniform(net, np.random.default_rng(0).random(16))
+    (True, False)
+    """
+    return bool(hidden_twins(network, x, **kwargs))

@@ -1,4 +1,8 @@
-"""Memristor models, variability and published parameter sets."""
+"""Memristor models, variability and published parameter sets.
+
+Fitting a model to measurements lives in :mod:`memsim.devices.fit`, imported on its own (it runs the
+solver, which imports this package: re-exporting it here would make a cycle and a heavy import).
+"""
 
 from memsim.devices.models import (
     N_PARAMS,
