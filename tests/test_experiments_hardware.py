@@ -91,4 +91,4 @@ def test_pulse_sets_merge_identical_settings(hwmod):
     assert list(sets) == ["tuned at 50 ohm = package default", "tuned at 0 ohm"]
     assert sets["tuned at 0 ohm"].normalise_duration == 1e-10
     assert hwmod._label(sets, "package default") == "tuned at 50 ohm = package default"
-    assert len(spec.grid()) == 18 and len({*spec.grid()}) == 18
+    assert len(spec.grid()) == 24 and len({*spec.grid()}) == 24  # 1 x 2 x 3 x 4 distinct settings
