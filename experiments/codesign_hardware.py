@@ -656,6 +656,7 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
         ax_m.axhline(g_on * 1e3, color="k", lw=0.8)
         ax_m.axhline(g_off * 1e3, color="k", lw=0.8)
         ax_m.set_xscale("symlog", linthresh=1.0)
+        ax_m.set_xlim(0, max(1, cfg.mech_pulses))
         ax_m.set_xlabel("normalising pulses (50-ohm-tuned)")
         ax_m.set_ylabel("mean device conductance (mS)")
         ax_m.set_title("set point: solid from depressed, dashed from potentiated;\n"
@@ -735,7 +736,8 @@ def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
               f"({row.search_success:.2f} of {row.search_trials} search seeds)")
     cols = ["device", "pulses", "resistance", "learned", "trials", "success_lo", "success_hi", "from_start",
             "km_median", "censored", "g_star"]
-    print(res["summary"][res["summary"]["stage"] == "sweep"][cols].to_string(index=False, float_format="%.2f"))
+    tab = res["summary"][res["summary"]["stage"] == "sweep"][cols].assign(g_star=lambda t: t["g_star"] * 1e3)
+    print(tab.rename(columns={"g_star": "g_star_mS"}).to_string(index=False, float_format="%.2f"))
     print(set_points(res, cfg).to_string(index=False, float_format="%.4g"))
     for line in robustness(res, cfg):
         print(line)
