@@ -33,6 +33,8 @@ OUTPUTS = {
     "codesign_contrast": ("runs.csv", "conductances.csv", "summary.csv", "contrast.png"),
     "codesign_networks": ("summary.csv", "capacity.csv", "networks.png"),
     "codesign_search": ("evaluations.csv", "rescored.csv", "codesign_search.png"),
+    "codesign_hardware": ("search.csv", "pulses.csv", "runs.csv", "summary.csv", "mechanism.csv", "cycles.csv",
+                          "hardware.png"),
 }
 
 
