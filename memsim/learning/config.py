@@ -57,8 +57,10 @@ class Pulses:
         only where a device takes more than 0.2 V. With the 50 ohm source
         resistance the share of the pulse that reaches the devices falls as
         the network's conductance rises, which gives a set point: a
-        depressed network (devices near ``r_off``) is potentiated, a network
-        at about 0.3-0.6 of its range is left nearly alone. Lower amplitudes
+        depressed network (devices near ``r_off``) is potentiated up to it,
+        a network above it is left alone (for a uniform 2-4-2 net at 0.6 V
+        and 50 ohm the set point is 5 mS, device state ~0.84; measured and in
+        closed form in ``experiments/codesign_hardware.py``). Lower amplitudes
         (0.45-0.55 V) let repeated punishments drive the whole network OFF,
         where it can no longer learn; higher ones (>= 0.7 V) undo more of
         each punishment.
