@@ -237,3 +237,54 @@ def km_median(times, events) -> float:
     sf = kaplan_meier(times, e)
     below = np.flatnonzero(sf.probabilities <= 0.5)
     return float(sf.quantiles[below[0]]) if below.size else float("inf")
+
+
+def censored_times(trials: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Eras to learn where learned (events), else the run's cap (column ``cap``; censored)."""
+    ev = trials["learned"].to_numpy(bool)
+    return np.where(ev, trials["eras"].to_numpy(float), trials["cap"].to_numpy(float)), ev
+
+
+def survival_table(trials: pd.DataFrame, group: str, scores: Mapping) -> pd.DataFrame:
+    """Kaplan-Meier median eras per ``group`` value and p; the log-rank tests over the groups.
+
+    The tests (:func:`memsim.analysis.logrank_test`) are stratified by
+    pattern set (``p``, ``set``), so groups are compared on the same tasks;
+    the trend test uses ``scores`` (group value -> score). Their results are
+    repeated on every row: ``trend_z, trend_p, logrank_chi2, logrank_df,
+    logrank_p``.
+    """
+    from memsim.analysis import logrank_test
+
+    rows = []
+    for (gv, p), g in trials.groupby([group, "p"]):
+        times, ev = censored_times(g)
+        rows.append({group: gv, "p": p, "n": len(g), "events": int(ev.sum()), "cap": int(g["cap"].max()),
+                     "median_eras": km_median(times, ev)})
+    out = pd.DataFrame(rows)
+    times, ev = censored_times(trials)
+    if trials[group].nunique() > 1 and ev.any():
+        r = logrank_test(times, ev, trials[group].to_numpy(), strata=(trials["p"] * 100_000 + trials["set"]).to_numpy(),
+                         scores={gv: float(scores[gv]) for gv in trials[group].unique()})
+        out["trend_z"], out["trend_p"], out["logrank_chi2"], out["logrank_df"], out["logrank_p"] = (
+            r.trend_z, r.trend_pvalue, r.statistic, r.df, r.pvalue)
+    return out
+
+
+def km_panel(ax, trials: pd.DataFrame, group: str, survival: pd.DataFrame, label: Callable) -> int:
+    """Kaplan-Meier curves per ``group`` value at one p (the largest tested everywhere, at most 3); returns it.
+
+    Each curve's cap is a dotted line; the title carries the trend test of ``survival``.
+    """
+    key_p = int(min(trials.groupby(group)["p"].max().min(), 3))
+    for gv, g in trials[trials["p"] == key_p].groupby(group):
+        line = plot_km(ax, *censored_times(g), label=label(gv))
+        ax.axvline(g["cap"].max(), color=line.get_color(), ls=":", lw=0.8)
+    z = (f"; log-rank trend z = {survival['trend_z'].iloc[0]:+.2f}, p = {survival['trend_p'].iloc[0]:.2g}"
+         if "trend_z" in survival else "")
+    ax.set_title(f"time to learn, p = {key_p} (caps dotted){z}", fontsize=9)
+    ax.set_xlabel("eras")
+    ax.set_ylabel("P(not yet learned), Kaplan-Meier 95 %")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7)
+    return key_p

@@ -85,7 +85,6 @@ from memsim.analysis import (
     controllability,
     controller_configurations,
     empirical_capacity,
-    logrank_test,
     structural_capacity,
     wilson_interval,
 )
@@ -177,7 +176,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
     summary["learned"] = summary["depth"].map(c1.groupby("depth")["successes"].sum())
     summary["trials"] = summary["depth"].map(c1.groupby("depth")["n_trials"].sum())
     return {"summary": summary, "capacity": capacity, "controllability": pd.DataFrame(draws), "trials": tr,
-            "fits": fits, "survival": survival(tr)}
+            "fits": fits, "survival": _common.survival_table(tr, "depth", {d: d for d in cfg.depths})}
 
 
 # ------------------------------------------------------------------ capacity model and learning time
@@ -229,23 +228,6 @@ def analyse(tr: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(counts, ignore_index=True), pd.DataFrame(fits)
 
 
-def _times(t: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    ev = t["learned"].to_numpy(bool)
-    return np.where(ev, t["eras"].to_numpy(float), t["cap"].to_numpy(float)), ev
-
-
-def survival(tr: pd.DataFrame) -> pd.DataFrame:
-    """Kaplan-Meier medians per depth and p (largest cap) and the log-rank trend test over depth."""
-    rows = [{"depth": d, "p": p, "n": len(g), "events": int(g["learned"].sum()), "cap": int(g["cap"].iloc[0]),
-             "median_eras": _common.km_median(*_times(g))} for (d, p), g in tr.groupby(["depth", "p"])]
-    out = pd.DataFrame(rows)
-    times, ev = _times(tr)
-    if tr["depth"].nunique() > 1 and ev.any():
-        r = logrank_test(times, ev, tr["depth"].to_numpy(), strata=(tr["p"] * 100_000 + tr["set"]).to_numpy(),
-                         scores={d: float(d) for d in tr["depth"].unique()})
-        out["trend_z"], out["trend_p"], out["logrank_chi2"], out["logrank_df"], out["logrank_p"] = (
-            r.trend_z, r.trend_pvalue, r.statistic, r.df, r.pvalue)
-    return out
 
 
 # ------------------------------------------------------------------ verdicts
@@ -320,17 +302,7 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     ax.legend(fontsize=7)
     ax.set_title(f"fixed budget ~{cfg.budget} devices", fontsize=9)
     ax = axes[1, 0]
-    tr = res["trials"]
-    key_p = int(min(tr.groupby("depth")["p"].max().min(), 3))
-    for depth, g in tr[tr["p"] == key_p].groupby("depth"):
-        line = _common.plot_km(ax, *_times(g), label=f"{depth} hidden")
-        ax.axvline(g["cap"].iloc[0], color=line.get_color(), ls=":", lw=0.8)
-    sv = res["survival"]
-    z = f"; log-rank trend z = {sv['trend_z'].iloc[0]:+.2f}, p = {sv['trend_p'].iloc[0]:.2g}" if "trend_z" in sv else ""
-    ax.set_title(f"time to learn, p = {key_p} (largest cap dotted){z}", fontsize=9)
-    ax.set_xlabel("eras")
-    ax.set_ylabel("P(not yet learned), Kaplan-Meier 95 %")
-    ax.legend(fontsize=7)
+    _common.km_panel(ax, res["trials"], "depth", res["survival"], lambda d: f"{d} hidden")
     ax = axes[1, 1]
     depths = sorted(s["depth"])
     for j, f in enumerate(cfg.cap_factors):

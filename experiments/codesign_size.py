@@ -112,7 +112,6 @@ from memsim.analysis import (
     controllability,
     controller_configurations,
     empirical_capacity,
-    logrank_test,
     spread_states,
     wilson_interval,
 )
@@ -311,7 +310,7 @@ def analyse(tr: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
     counts_df = pd.concat(counts, ignore_index=True)
     sym = symmetry_test(tr, cfg, hidden, dev_of)
     return {"capacity": counts_df, "fits": pd.concat([fits_df, sym], ignore_index=True),
-            "survival": survival(tr, cfg)}
+            "survival": survival(tr)}
 
 
 def symmetry_test(tr: pd.DataFrame, cfg: Config, hidden: np.ndarray, dev_of: dict) -> pd.DataFrame:
@@ -343,29 +342,12 @@ def symmetry_test(tr: pd.DataFrame, cfg: Config, hidden: np.ndarray, dev_of: dic
                           "trials_spread": pooled["spread"][1]}])
 
 
-def _times(t: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Eras to learn (events) or the run's cap (censored)."""
-    ev = t["learned"].to_numpy(bool)
-    return np.where(ev, t["eras"].to_numpy(float), t["cap"].to_numpy(float)), ev
-
-
-def survival(tr: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Kaplan-Meier medians per size and p of the random nets (largest cap), and the log-rank trend test."""
+def survival(tr: pd.DataFrame) -> pd.DataFrame:
+    """Kaplan-Meier medians per size and p of the random nets (largest cap), log-rank trend over log2 M."""
     t = tr[tr["variant"] == "random"]
-    rows = []
-    for (h, p), g in t.groupby(["hidden", "p"]):
-        times, ev = _times(g)
-        rows.append({"hidden": h, "devices": int(g["devices"].iloc[0]), "p": p, "n": len(g), "events": int(ev.sum()),
-                     "cap": int(g["cap"].iloc[0]), "median_eras": _common.km_median(times, ev)})
-    out = pd.DataFrame(rows)
-    times, ev = _times(t)
-    if t["hidden"].nunique() > 1 and ev.any():
-        dev_of = dict(zip(t["hidden"], t["devices"]))
-        r = logrank_test(times, ev, t["hidden"].to_numpy(), strata=(t["p"] * 100_000 + t["set"]).to_numpy(),
-                         scores={h: np.log2(dev_of[h]) for h in dev_of})
-        out.attrs.update(trend_z=r.trend_z, trend_p=r.trend_pvalue, chi2=r.statistic, df=r.df, p_k=r.pvalue)
-        out["trend_z"], out["trend_p"], out["logrank_chi2"], out["logrank_df"], out["logrank_p"] = (
-            r.trend_z, r.trend_pvalue, r.statistic, r.df, r.pvalue)
+    dev_of = dict(zip(t["hidden"], t["devices"]))
+    out = _common.survival_table(t, "hidden", {h: np.log2(m) for h, m in dev_of.items()})
+    out.insert(1, "devices", out["hidden"].map(dev_of))
     return out
 
 
@@ -497,19 +479,8 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     ax.legend(fontsize=7)
     # Kaplan-Meier time to learn at the key p
     ax = axes[1, 0]
-    t = res["trials"][res["trials"]["variant"] == "random"]
-    common = t.groupby("hidden")["p"].max().min()
-    key_p = int(min(common, 3))
-    for h, g in t[t["p"] == key_p].groupby("hidden"):
-        times, ev = _times(g)
-        line = _common.plot_km(ax, times, ev, label=f"h = {h}")
-        ax.axvline(g["cap"].iloc[0], color=line.get_color(), ls=":", lw=0.8)
-    sv = res["survival"]
-    z = f"log-rank trend z = {sv['trend_z'].iloc[0]:+.2f}, p = {sv['trend_p'].iloc[0]:.2g}" if "trend_z" in sv else ""
-    ax.set_title(f"time to learn, p = {key_p} (largest cap, dotted); {z}", fontsize=9)
-    ax.set_xlabel("eras")
-    ax.set_ylabel("P(not yet learned), Kaplan-Meier 95 %")
-    ax.legend(fontsize=7)
+    _common.km_panel(ax, res["trials"][res["trials"]["variant"] == "random"], "hidden", res["survival"],
+                     lambda h: f"h = {h}")
     # cap sensitivity
     ax = axes[1, 1]
     for f in cfg.cap_factors:
