@@ -54,7 +54,8 @@ Verdicts:
 - cap sensitivity: the capacity part at every cap factor;
 - (t) learning takes longer in deeper nets: log-rank trend ``z < 0``, p < ``alpha``.
 
-Cost: ~6 minutes for the full settings on one loaded core (2 shared cores).
+Cost: ~4 minutes for the full settings (251 s measured on a shared, loaded 2-core
+machine, one worker).
 
 Run::
 
