@@ -396,7 +396,8 @@ def verdicts(res: dict[str, pd.DataFrame], cfg: Config) -> list[tuple[str, bool,
     higher = r["ctrl_rank"].to_numpy() > sp["ctrl_rank"].to_numpy()
     text = (f"rank random > spread baseline at {int(higher.sum())}/{len(r)} sizes (normalised: random "
             f"{r['ctrl_norm'].round(3).tolist()}, spread {sp['ctrl_norm'].round(3).tolist()}; log10 condition "
-            f"number random {r['log10_condition'].round(1).tolist()}, spread {sp['log10_condition'].round(1).tolist()}); "
+            f"number random {r['log10_condition'].round(1).tolist()}, spread "
+            f"{sp['log10_condition'].round(1).tolist()}); "
             f"degenerate uniform reference {u['ctrl_norm'].round(3).tolist()}")
     out.append(("(b1) breaking the symmetry raises controllability (vs the spread baseline)", bool(higher.all()), text))
     f = res["fits"]
@@ -410,8 +411,8 @@ def verdicts(res: dict[str, pd.DataFrame], cfg: Config) -> list[tuple[str, bool,
             f"{_fmt_ci(np.exp(b['delta']), np.exp(b['delta_low']), np.exp(b['delta_high']), '{:.2f}')} (likelihood "
             f"ratio, one-sided p = {b['lr_p_one_sided']:.3g}); C per size random {np.round(cr, 2).tolist()}, spread "
             f"{np.round(cs, 2).tolist()}; learned {int(b['learned_random'])}/{int(b['trials_random'])} vs "
-            f"{int(b['learned_spread'])}/{int(b['trials_spread'])} (same sets, sizes and p, x1 cap); degenerate uniform reference "
-            f"C {np.round(cu, 2).tolist()}, alpha {cfg.alpha}")
+            f"{int(b['learned_spread'])}/{int(b['trials_spread'])} (same sets, sizes and p, x1 cap); degenerate "
+            f"uniform reference C {np.round(cu, 2).tolist()}, alpha {cfg.alpha}")
     out.append(("(b2) breaking the symmetry raises capacity (vs the spread baseline)", bool(ok), text))
     sv = res["survival"]
     if "trend_z" in sv:
@@ -420,7 +421,8 @@ def verdicts(res: dict[str, pd.DataFrame], cfg: Config) -> list[tuple[str, bool,
         text = (f"log-rank trend over log2(devices), stratified by pattern set: z = {z:+.2f} (z < 0: larger nets "
                 f"learn later), p = {pz:.2g}; k-sample chi2 {sv['logrank_chi2'].iloc[0]:.1f} on "
                 f"{int(sv['logrank_df'].iloc[0])} df, p = {sv['logrank_p'].iloc[0]:.2g}; Kaplan-Meier median eras "
-                f"per size (p = 1, 2, ...) {dict(med)}; largest caps {sorted(sv.groupby('hidden')['cap'].first().tolist())}")
+                f"per size (p = 1, 2, ...) {dict(med)}; largest caps "
+                f"{sorted(sv.groupby('hidden')['cap'].first().tolist())}")
         out.append(("(t) learning takes longer in larger nets", bool(z < 0 and pz < cfg.alpha), text))
     return out
 

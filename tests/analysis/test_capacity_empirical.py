@@ -6,6 +6,7 @@ import math
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
@@ -249,6 +250,7 @@ def test_workers_do_not_change_the_numbers():
     for name in ("p", "successes", "probability", "low", "high"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
     np.testing.assert_array_equal(one.presentations, two.presentations)
+    pd.testing.assert_frame_equal(one.trials, two.trials)  # per-copy records too, in set order
     with pytest.raises(ValueError, match="workers"):
         empirical_capacity(net, workers=0, **kw)
     with pytest.raises(ValueError, match="picklable"):
