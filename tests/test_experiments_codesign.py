@@ -60,11 +60,107 @@ def test_depth_layers_keep_the_budget():
     assert mod.layers_for(2, 24) == [2, 3, 3, 2]  # 21 devices; width 4 would give 32
 
 
-def test_size_loglinear_fit_recovers_an_exponential():
+def _simulated_counts(law, n=4000, seed=0):
+    """Binomial counts of P = expit((C(M) - p) / w) at the full study's sizes, p = 1..7."""
+    from scipy.special import expit
+
+    m = np.repeat([10.0, 15, 20, 40, 80, 160], 7)
+    p = np.tile(np.arange(1.0, 8.0), 6)
+    k = np.random.default_rng(seed).binomial(n, expit((law(m) - p) / 0.6)).astype(float)
+    return m, p, k, np.full(m.size, float(n))
+
+
+@pytest.mark.parametrize("truth", ["exponential", "power law"])
+def test_size_aic_recovers_the_law_that_made_the_counts(truth):
+    # counts simulated from each law with the same end points (C = 5 at 10 devices, ~1.1 at 160) and
+    # 4000 trials per cell: the maximum-likelihood rate is within 10 % of the truth (its standard error
+    # here is ~1 %), and AIC prefers the true law by far more than 2 (the laws differ by ~0.7 patterns
+    # in the middle of the range, hundreds of log-likelihood units at this n)
     mod = load("codesign_size")
-    x = np.array([8.0, 16, 32, 64])
-    slope, r2 = mod._loglinear(x, 3.0 * np.exp(-0.05 * x))
-    assert slope == pytest.approx(-0.05, rel=1e-9) and r2 == pytest.approx(1.0, abs=1e-12)
+    rate = {"exponential": 0.01, "power law": 0.55}[truth]
+    law = {"exponential": lambda m: 5.0 * np.exp(-rate * (m - 10)), "power law": lambda m: 5.0 * (m / 10) ** -rate}
+    m, p, k, n = _simulated_counts(law[truth])
+    fits = mod.fit_sizes(m, p, k, n, m0=10.0)
+    other = "power law" if truth == "exponential" else "exponential"
+    assert fits[other].aic - fits[truth].aic > 20
+    assert fits[truth].theta[1] == pytest.approx(rate, rel=0.1)
+    assert np.exp(fits[truth].theta[0]) == pytest.approx(5.0, rel=0.05)
+    assert fits["constant"].aic > fits[truth].aic + 20  # the size effect is found
+
+
+def test_size_free_model_and_symmetry_offset_recover_known_capacities():
+    # one capacity per size (3, 2, 1.5) and a factor exp(0.3) on the second variant; 4000 trials per cell
+    from scipy.special import expit
+
+    mod = load("codesign_size")
+    si = np.tile(np.repeat([0, 1, 2], 6), 2)
+    p = np.tile(np.arange(1.0, 7.0), 6)
+    off = np.repeat([0.0, 1.0], 18)
+    c = np.array([3.0, 2.0, 1.5])[si] * np.exp(0.3 * off)
+    n = np.full(p.size, 4000.0)
+    k = np.random.default_rng(1).binomial(4000, expit((c - p) / 0.5)).astype(float)
+    fit = mod._free_fit(si, p, k, n, 3, start=[np.log(2.0)] * 3 + [0.0, 0.0], offset=off)
+    # standard errors ~1 % at this n: 5 % tolerance
+    np.testing.assert_allclose(np.exp(fit.theta[:3]), [3.0, 2.0, 1.5], rtol=0.05)
+    assert fit.theta[-1] == pytest.approx(0.3, abs=0.03) and np.exp(fit.theta[3]) == pytest.approx(0.5, rel=0.05)
+
+
+def test_depth_model_recovers_a_known_slope():
+    # logit P = beta_p + beta_L (depth - 1), beta_L = -0.4, 4000 trials per cell: standard error of
+    # beta_L ~0.02, tolerance 0.08; the null model (beta_L = 0) fits far worse
+    from scipy.special import expit
+
+    mod = load("codesign_depth")
+    depth = np.repeat([1.0, 2, 3, 4], 3)
+    pi = np.tile([0, 1, 2], 4)
+    beta = np.array([2.0, 0.5, -0.5])
+    n = np.full(12, 4000.0)
+    k = np.random.default_rng(2).binomial(4000, expit(beta[pi] - 0.4 * (depth - 1))).astype(float)
+    alt = mod.fit_depth(pi, 3, depth, k, n)
+    null = mod.fit_depth(pi, 3, depth, k, n, slope=False)
+    assert alt.theta[-1] == pytest.approx(-0.4, abs=0.08)
+    np.testing.assert_allclose(alt.theta[:3], beta, atol=0.15)
+    assert null.n_params == 3 and null.theta[-1] == 0.0 and null.aic > alt.aic + 20
+
+
+def test_common_caps_and_censoring():
+    common = load("_common")
+    assert common.scaled_cap(10, 10.0, 10.0, 1 / 3) == 10
+    assert common.scaled_cap(80, 10.0, 10.0, 1 / 3) == 20  # (80 / 10)^(1/3) = 2
+    assert common.scaled_cap(10, 10.0, 10.0, 1 / 3, factor=1 / 3) == 4  # ceil(3.33)
+    assert common.scaled_cap(1, 0.1, 10.0, 1.0) == 1  # at least one era
+    t = pd.DataFrame({"learned": [True, True, False], "eras": [2.0, 7.0, np.nan]})
+    assert common.learned_by(t, 5).tolist() == [True, False, False]
+    assert common.learned_by(t, [1, 7, 9]).tolist() == [False, True, False]
+
+
+def test_common_set_bootstrap_keeps_the_sets_paired():
+    # two sizes trained on the same 5 sets of each p, 2 copies each; size 2 learns exactly what size 1
+    # learns, so every resample (one draw of the sets per p, shared by both sizes) gives equal counts
+    common = load("_common")
+    rows = [{"size": s, "p": p, "set": j, "copy": c} for s in (1, 2) for p in (1, 2) for j in range(5) for c in (0, 1)]
+    t = pd.DataFrame(rows)
+    learned = ((t["set"] + t["copy"] + t["p"]) % 3 == 0).to_numpy()
+    keys, k, n, kb, nb = common.set_bootstrap(t, ["size", "p"], learned, 50, seed=0)
+    assert keys.to_dict("list") == {"size": [1, 1, 2, 2], "p": [1, 2, 1, 2]}
+    np.testing.assert_array_equal(n, [10, 10, 10, 10])
+    np.testing.assert_array_equal(k, [t[(t["size"] == s) & (t["p"] == p)].pipe(lambda g: learned[g.index].sum())
+                                      for s, p in ((1, 1), (1, 2), (2, 1), (2, 2))])
+    np.testing.assert_array_equal(kb[:, :2], kb[:, 2:])  # paired
+    np.testing.assert_array_equal(nb, 10.0)  # 5 sets drawn per p, 2 copies each
+    assert len(np.unique(kb[:, 0])) > 1  # the resamples differ
+    assert common.set_bootstrap(t, ["size", "p"], learned, 50, seed=0)[3].tolist() == kb.tolist()  # seeded
+
+
+def test_common_kaplan_meier_median():
+    # hand: events at 1 (a), 2, 2 (b), 4 (a); censored 3, 5. S(1) = 5/6, S(2) = 5/6 * 3/5 = 1/2,
+    # S(4) = 1/2 * 1/2 = 1/4: the median is the first time with S <= 1/2, t = 2
+    common = load("_common")
+    times, events = [1, 3, 4, 2, 2, 5], [True, False, True, True, True, False]
+    assert common.km_median(times, events) == 2.0
+    np.testing.assert_allclose(common.kaplan_meier(times, events).probabilities, [5 / 6, 1 / 2, 1 / 2, 1 / 4, 1 / 4])
+    assert common.km_median([1, 2, 3], [True, False, False]) == np.inf  # S stays at 2/3
+    assert common.km_median([1, 2], [False, False]) == np.inf
 
 
 def test_symmetry_helpers():

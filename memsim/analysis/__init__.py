@@ -24,6 +24,7 @@ from memsim.analysis.correlations import (
     omega_correlations,
     response_correlations,
 )
+from memsim.analysis.survival import LogRank, logrank_test
 from memsim.analysis.symmetry import (
     edge_classes,
     hidden_orbits,
@@ -62,4 +63,6 @@ __all__ = [
     "weighted_asymmetry",
     "prune_random",
     "spread_states",
+    "LogRank",
+    "logrank_test",
 ]

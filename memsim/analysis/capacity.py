@@ -306,6 +306,17 @@ class CapacityResult:
         The scan stopped before ``p_limit`` because ``high < threshold``.
     presentations : (P,) mean presentations to learn of the copies that
         learned (NaN where none did).
+    trials : pandas.DataFrame
+        One row per trained copy: ``p, set, copy, learned, eras`` (eras run
+        until the stop criterion was met, the confirming error-free eras
+        included, in ``[stop_after, max_eras]``; NaN where not learned, a
+        time censored at ``max_eras``) and ``presentations`` (up to the last
+        mistake; NaN where not learned). Set ``j`` of size ``p`` is the same
+        pattern set whatever the network (it depends only on the seed), so
+        rows of two runs with one seed pair up by ``(p, set)``. Training
+        stops only at the stop criterion or the cap, so a copy that learned
+        by era ``e`` learns by era ``e`` under any cap ``>= e``: the outcome
+        under a smaller cap ``c`` is ``learned & (eras <= c)``.
     """
 
     p: np.ndarray
@@ -321,6 +332,7 @@ class CapacityResult:
     p_limit: int
     stopped_early: bool
     presentations: np.ndarray = field(repr=False)
+    trials: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(columns=TRIAL_COLUMNS))
 
     def __post_init__(self) -> None:
         _freeze(self, ("p", "n_trials", "successes", "probability", "low", "high", "presentations"))
@@ -335,6 +347,9 @@ class CapacityResult:
         return (f"CapacityResult(capacity={self.capacity}, mean_learnable={self.mean_learnable:.2f}, "
                 f"p tested 1..{int(self.p[-1]) if self.p.size else 0} of {self.p_limit}, "
                 f"stopped_early={self.stopped_early})")
+
+
+TRIAL_COLUMNS = ("p", "set", "copy", "learned", "eras", "presentations")
 
 
 def _natural_limit(tasks, n_in: int) -> int | None:
@@ -360,8 +375,8 @@ def _draw_task(tasks, density: float, n_in: int, n_out: int, p: int, rng: np.ran
     return task
 
 
-def _train_set(net: Network, p: int, j: int, base: int, opts: dict) -> tuple[int, list[float]]:
-    """Train ``copies`` fresh copies on pattern set ``j`` of size ``p``: (copies learned, presentations)."""
+def _train_set(net: Network, p: int, j: int, base: int, opts: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train ``copies`` fresh copies on pattern set ``j`` of size ``p``: per copy (learned, eras, presentations)."""
     task_ss, hw_ss, train_ss = np.random.SeedSequence([base, p, j]).spawn(3)
     task = _draw_task(opts["tasks"], opts["density"], len(net.inputs), len(net.outputs), p,
                       np.random.default_rng(task_ss))
@@ -375,7 +390,8 @@ def _train_set(net: Network, p: int, j: int, base: int, opts: dict) -> tuple[int
     if opts["prune_fraction"] > 0:
         hw = prune_edges(hw, fraction=opts["prune_fraction"], seed=hw_rng)
     out = train(hw, task, opts["controller"], seed=int(np.random.default_rng(train_ss).integers(2**62)))
-    return int(out.learned.sum()), out.presentations_to_learn[out.learned].tolist()
+    eras = np.where(out.learned, out.state.learned_era + opts["controller"].stop_after, np.nan)
+    return out.learned.copy(), eras, out.presentations_to_learn
 
 
 def empirical_capacity(
@@ -562,7 +578,7 @@ def empirical_capacity(
     base = int(np.random.default_rng(seed).integers(2**62))
     from tqdm.auto import tqdm
 
-    ps, succ, pres = [], [], []
+    ps, succ, pres, rows = [], [], [], []
     stopped = False
     bar = tqdm(total=p_limit * n_sets, unit="set", desc="capacity", disable=not progress)
     with bar, process_pool(workers) as pool:
@@ -570,9 +586,11 @@ def empirical_capacity(
             k, ptl = 0, []
             futures = [pool.submit(_train_set, net, p, j, base, opts) for j in range(n_sets)]
             for j, fut in enumerate(futures):  # in set order: the same numbers whatever the completion order
-                learned, presentations = fut.result()
-                k += learned
-                ptl.extend(presentations)
+                learned, eras, presentations = fut.result()
+                k += int(learned.sum())
+                ptl.extend(presentations[learned].tolist())
+                rows.extend(zip([p] * copies, [j] * copies, range(copies), learned.tolist(), eras.tolist(),
+                                presentations.tolist()))
                 bar.update(1)
                 bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
             ps.append(p)
@@ -592,6 +610,7 @@ def empirical_capacity(
         p=np.array(ps, dtype=np.int64), n_trials=n, successes=k_arr, probability=prob, low=low, high=high,
         capacity=int(ps[ok[-1]]) if ok.size else 0, mean_learnable=float(prob.sum()), threshold=threshold,
         confidence=confidence, p_limit=int(p_limit), stopped_early=stopped, presentations=np.array(pres),
+        trials=pd.DataFrame(rows, columns=list(TRIAL_COLUMNS)),
     )
 
 

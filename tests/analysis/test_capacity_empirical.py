@@ -6,10 +6,11 @@ import math
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from memsim import VTEAM, Network, layered
+from memsim import VTEAM, Network, Variability, layered
 from memsim.analysis import (
     CapacityResult,
     association_set,
@@ -137,6 +138,29 @@ def test_seeds_reproduce_and_sizes_are_independent_of_the_scan():
     np.testing.assert_array_equal(g.successes, a.successes)
 
 
+def test_trials_record_each_copy_and_a_smaller_cap_is_a_truncation():
+    # the per-copy records add up to the per-size counts, and training stops only at the stop
+    # criterion or the cap, so the run with cap 4 must equal the run with cap 12 censored at 4 eras
+    # (exact: same seeds, same arithmetic up to era 4)
+    net = backward([2, 4, 2])
+    kw = {"tasks": "random", "n_sets": 3, "copies": 2, "early_stop": False, "seed": 5,
+          "variability": Variability(d2d=0.1)}
+    long = empirical_capacity(net, controller=Controller(max_eras=12), **kw)
+    short = empirical_capacity(net, controller=Controller(max_eras=4), **kw)
+    t = long.trials
+    assert list(t.columns) == ["p", "set", "copy", "learned", "eras", "presentations"]
+    assert len(t) == 3 * 3 * 2
+    np.testing.assert_array_equal(t.groupby("p")["learned"].sum().to_numpy(), long.successes)
+    done = t["learned"].to_numpy(bool)
+    assert np.all(np.isnan(t["eras"].to_numpy()[~done])) and np.all(t["eras"].to_numpy()[done] >= 1)
+    assert np.all(t["eras"].to_numpy()[done] <= 12)
+    by_cap = done & (t["eras"].to_numpy() <= 4)
+    np.testing.assert_array_equal(short.trials["learned"].to_numpy(bool), by_cap)
+    np.testing.assert_array_equal(short.trials["eras"].to_numpy()[by_cap], t["eras"].to_numpy()[by_cap])
+    # informative: with seed 5 some copies learn after era 4 (eras 5-7) and some exactly at it
+    assert by_cap.sum() < done.sum() and np.any(t["eras"].to_numpy() == 4)
+
+
 def test_symmetry_breakers_run_and_are_seeded():
     net = backward([2, 4, 2])
     kw = {"tasks": "association", "p_max": 1, "n_sets": 1, "copies": 2, "controller": FAST, "seed": 3}
@@ -226,6 +250,7 @@ def test_workers_do_not_change_the_numbers():
     for name in ("p", "successes", "probability", "low", "high"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
     np.testing.assert_array_equal(one.presentations, two.presentations)
+    pd.testing.assert_frame_equal(one.trials, two.trials)  # per-copy records too, in set order
     with pytest.raises(ValueError, match="workers"):
         empirical_capacity(net, workers=0, **kw)
     with pytest.raises(ValueError, match="picklable"):
