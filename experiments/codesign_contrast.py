@@ -37,7 +37,7 @@ hardware: same seeds):
 when ``trained+pruning`` has a larger surviving-device contrast than both
 ``null`` and ``trained`` (paired by copy, one-sided Wilcoxon signed-rank test,
 p < ``alpha``; effect = mean paired difference with a 95 % bootstrap
-interval, ``experiments/_paired.py``).
+interval, ``experiments/_baseline.py``).
 
 Run::
 
@@ -55,7 +55,7 @@ import time
 from dataclasses import dataclass
 
 import _common
-import _paired
+import _baseline
 import numpy as np
 import pandas as pd
 
@@ -186,7 +186,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
         s = runs[runs["start"] == start]
         for a, b in TESTS:
             for metric in ("asym_surv", "asym_all"):
-                res = _paired.compare(s.loc[s["condition"] == a, metric].to_numpy(),
+                res = _baseline.compare(s.loc[s["condition"] == a, metric].to_numpy(),
                                       s.loc[s["condition"] == b, metric].to_numpy(), seed=cfg.seed)
                 tests.append({"start": start, "condition": a, "against": b, "metric": metric, **res.__dict__})
     return {"runs": runs, "conductances": pd.DataFrame(cond_rows), "summary": summary, "tests": pd.DataFrame(tests)}
@@ -195,8 +195,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
 def verdict(tests: pd.DataFrame, alpha: float, start: str) -> tuple[bool, str]:
     t = tests[(tests["start"] == start) & (tests["metric"] == "asym_surv")]
     ok = bool(((t["p_value"] < alpha) & (t["delta"] > 0)).all())
-    fields = _paired.Paired.__dataclass_fields__
-    return ok, "; ".join(f"{r.condition} vs {r.against}: " + _paired.Paired(**{k: getattr(r, k) for k in fields}).text()
+    return ok, "; ".join(f"{r.condition} vs {r.against}: " + _baseline.Paired.from_row(r).text()
                          for r in t.itertuples())
 
 
@@ -249,7 +248,7 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
 
 def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     print(res["summary"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(_paired.modelling_choices(era_cap=cfg.max_eras, d2d_spread=f"sigma {cfg.d2d}", c2c_noise=f"sigma {cfg.c2c}",
+    print(_baseline.modelling_choices(era_cap=cfg.max_eras, d2d_spread=f"sigma {cfg.d2d}", c2c_noise=f"sigma {cfg.c2c}",
                                     pruning_rule=f"opens below g(x = {cfg.prune_x})",
                                     initial_states="uniform random (baseline) or 0.5"))
     tests = res["tests"]

@@ -56,7 +56,7 @@ Figures scored for each:
 Each test is a one-sided Wilcoxon signed-rank test of the paired differences;
 the effect is the mean difference (for capacity: the difference of mean
 learnable patterns, summed over p) with a 95 % bootstrap interval over the
-units (``experiments/_paired.py``). A breaker is supported when both figures
+units (``experiments/_baseline.py``). A breaker is supported when both figures
 rise with p < ``alpha``. Success is learning within ``max_eras``; the capacity
 verdict is re-scored at the smaller caps ``caps`` (from each copy's learning
 era, exact: a run with a smaller cap is the prefix of this one).
@@ -74,10 +74,10 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import _common
-import _paired
+import _baseline
 import numpy as np
 import pandas as pd
 
@@ -144,18 +144,9 @@ def condition_hardware(net: Network, cond: str, cfg: Config, n_copies: int, seed
     return hw
 
 
-def copy_circuit(hw, k: int):
-    """(circuit, states) of copy ``k``: its own device parameters, its open edges removed."""
-    keep = ~np.asarray(hw.open_edges[k])
-    c = hw.circuit
-    sub = replace(c, edge_u=c.edge_u[keep], edge_v=c.edge_v[keep], model=c.model[keep], params=hw.params[k][keep],
-                  x0=hw.x[k][keep], devices=tuple(d for d, kp in zip(c.devices, keep) if kp))
-    return sub, np.asarray(hw.x[k])[keep]
-
-
 def controllability_row(net: Network, cond: str, cfg: Config, draw: int) -> dict:
     hw = condition_hardware(net, cond, cfg, 1, [cfg.seed, 0, draw])
-    circ, x = copy_circuit(hw, 0)
+    circ, x = _baseline.copy_circuit(hw, 0)
     ctrl = controllability(circ, controller_configurations(hw), x=x)
     return {"draw": draw, "condition": cond, "devices": ctrl.n_dynamic, "ctrl_rank": ctrl.rank,
             "ctrl_norm": ctrl.normalised_rank}
@@ -184,13 +175,13 @@ def set_success(trials: pd.DataFrame, cap: int) -> pd.DataFrame:
     return t.groupby(["condition", "p", "set"])["ok"].mean().unstack(["p", "set"])
 
 
-def capacity_test(trials: pd.DataFrame, a: str, b: str, cap: int, seed: int) -> _paired.Paired:
+def capacity_test(trials: pd.DataFrame, a: str, b: str, cap: int, seed: int) -> _baseline.Paired:
     """Paired by pattern set: mean learnable of ``a`` vs ``b`` (sums over p of the mean set difference)."""
     s = set_success(trials, cap)
     n_p = s.columns.get_level_values("p").nunique()
     # one unit per set; scaling by n_p makes the mean over units the sum over p of the per-p means
     # (every p has the same number of sets), i.e. the difference of mean learnable patterns
-    return _paired.compare(s.loc[a].to_numpy() * n_p, s.loc[b].to_numpy() * n_p, seed=seed)
+    return _baseline.compare(s.loc[a].to_numpy() * n_p, s.loc[b].to_numpy() * n_p, seed=seed)
 
 
 def run(cfg: Config) -> dict[str, pd.DataFrame]:
@@ -214,7 +205,7 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
     trials = pd.DataFrame(rows)
     tests = []
     for breaker, a, b in TESTS:
-        r = _paired.compare(ctrl.loc[ctrl["condition"] == a, "ctrl_norm"].to_numpy(),
+        r = _baseline.compare(ctrl.loc[ctrl["condition"] == a, "ctrl_norm"].to_numpy(),
                             ctrl.loc[ctrl["condition"] == b, "ctrl_norm"].to_numpy(), seed=cfg.seed)
         ranks = ctrl.groupby("condition")["ctrl_rank"].mean()
         tests.append({"breaker": breaker, "condition": a, "against": b, "figure": "ctrl_norm",
@@ -240,7 +231,7 @@ def verdict(tests: pd.DataFrame, alpha: float, cap: int) -> list[tuple[str, bool
     for breaker, g in tests[tests["cap"] == cap].groupby("breaker", sort=False):
         ok = bool(((g["p_value"] < alpha) & (g["delta"] > 0)).all())
         parts = [f"{r.figure} {r.condition} vs {r.against}: "
-                 + _paired.Paired(**{k: getattr(r, k) for k in _paired.Paired.__dataclass_fields__}).text()
+                 + _baseline.Paired.from_row(r).text()
                  + (f" [absolute rank {r.rank_a:.2f} vs {r.rank_b:.2f}]" if r.figure == "ctrl_norm" else "")
                  for r in g.itertuples()]
         out.append((breaker, ok, "; ".join(parts)))
@@ -305,7 +296,7 @@ def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
                        for c in summary.index]
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print(tab.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    print(_paired.modelling_choices(era_cap=f"{cfg.max_eras} (re-scored at {', '.join(map(str, cfg.caps))})",
+    print(_baseline.modelling_choices(era_cap=f"{cfg.max_eras} (re-scored at {', '.join(map(str, cfg.caps))})",
                                     d2d_spread=f"sigma {cfg.d2d}", narrow_states=f"sd {cfg.narrow}",
                                     pruned_devices=cfg.prune_k))
     n_in = cfg.layers[0]

@@ -83,7 +83,7 @@ def test_symmetry_conditions_share_their_draws_and_copy_circuit_is_the_pruned_ne
     # reference: the same net built independently from the graph without the opened edges
     sym = hw["symmetric+pruned"]
     for k in range(2):
-        circ, x = mod.copy_circuit(sym, k)
+        circ, x = load("_baseline").copy_circuit(sym, k)
         open_ = np.asarray(sym.open_edges[k, : net.n_edges])
         g = layered(list(cfg.layers), orientation="backward")
         g.remove_edges_from([(u, v) for u, v, i in g.edges(data="index") if open_[i]])
@@ -138,17 +138,17 @@ def test_contrast_threshold_and_cv():
 
 
 def test_paired_comparison():
-    paired = load("_paired")
+    baseline = load("_baseline")
     b = np.array([0.1, 0.4, 0.2, 0.9, 0.5])
-    r = paired.compare(b + 0.25, b, seed=0)
+    r = baseline.compare(b + 0.25, b, seed=0)
     # every difference is +0.25: bootstrap means are all 0.25; five positive ranks: W+ = 15, r = 1,
     # exact one-sided p = 1 / 2^5
     assert (r.delta, r.low, r.high) == pytest.approx((0.25, 0.25, 0.25), abs=1e-12)
     assert r.w_plus == 15.0 and r.rank_biserial == 1.0 and r.p_value == pytest.approx(1 / 32, rel=1e-12)
-    assert paired.wilcoxon_greater(np.zeros(4)) == (0.0, 0.0, 1.0)  # no evidence either way
-    assert paired.compare(b, b + 0.25, seed=0).p_value == 1.0
+    assert baseline.wilcoxon_greater(np.zeros(4)) == (0.0, 0.0, 1.0)  # no evidence either way
+    assert baseline.compare(b, b + 0.25, seed=0).p_value == 1.0
     with pytest.raises(ValueError, match="shape"):
-        paired.compare(b, b[:3], seed=0)
+        baseline.compare(b, b[:3], seed=0)
 
 
 def test_common_mann_whitney_and_claim_line():

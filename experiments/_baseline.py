@@ -1,6 +1,13 @@
-"""Paired comparisons for the symmetry, contrast and network studies: one-sided test, effect size, interval.
+"""Shared by the symmetry, contrast and network studies: the spread-hardware baseline and its statistics.
 
-Every comparison in those studies pairs two conditions on the same units
+- :func:`modelling_choices`: the line every verdict prints;
+- :func:`copy_circuit`: one copy of a :class:`memsim.learning.Hardware` as a
+  circuit with that copy's own (spread) device parameters and without its
+  opened devices, for the analysers that take a circuit;
+- :func:`compare`: paired comparison (test, effect size, interval);
+- :func:`spearman`: rank correlation with its interval.
+
+Every paired comparison in those studies pairs two conditions on the same units
 (the same hardware draw, the same pattern set): the effect is the mean
 paired difference ``d = a - b``, its interval a seeded percentile bootstrap
 over the units, its test the one-sided Wilcoxon signed-rank test of
@@ -11,10 +18,10 @@ rank effect size the matched-pairs rank-biserial correlation
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import rankdata, wilcoxon
+from scipy.stats import norm, rankdata, spearmanr, wilcoxon
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,12 @@ class Paired:
     w_plus: float  # Wilcoxon W+ (sum of the ranks of the positive differences)
     rank_biserial: float  # (W+ - W-) / (W+ + W-), 0 when every difference is 0
     p_value: float  # one-sided, a > b
+
+    @classmethod
+    def from_row(cls, row) -> "Paired":
+        """From a row (namedtuple or mapping) of a table built from ``Paired.__dict__``."""
+        get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+        return cls(**{k: get(k) for k in cls.__dataclass_fields__})
 
     def text(self, fmt: str = ".3f") -> str:
         """``a vs b (delta [low, high]), Wilcoxon W+ = .., rank-biserial r = .., one-sided p = .., n = ..``."""
@@ -86,3 +99,29 @@ def modelling_choices(**extra) -> str:
             f"(read {p.read_voltage:g} V, punish {p.punish_voltage:g} V x {p.punish_duration * 1e9:g} ns, normalise "
             f"{p.normalise_voltage:g} V x {p.normalise_duration * 1e9:g} ns); 50 ohm source resistance")
     return "modelling choices: " + base + "".join(f"; {k.replace('_', ' ')} {v}" for k, v in extra.items())
+
+
+def copy_circuit(hw, k: int):
+    """(circuit, states) of copy ``k`` of a Hardware: its own device parameters, its open edges removed."""
+    keep = ~np.asarray(hw.open_edges[k])
+    c = hw.circuit
+    sub = replace(c, edge_u=c.edge_u[keep], edge_v=c.edge_v[keep], model=c.model[keep], params=hw.params[k][keep],
+                  x0=hw.x[k][keep], devices=tuple(d for d, kp in zip(c.devices, keep) if kp))
+    return sub, np.asarray(hw.x[k])[keep]
+
+
+def spearman(x, y, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """Spearman's rho of ``x`` and ``y`` with its interval: ``(rho, low, high, two-sided p)``.
+
+    The interval is Fisher's z transform with the variance ``1.06 / (n - 3)``
+    of Fieller, Hartley & Pearson (Biometrika 44, 470, 1957). A constant
+    input has no rank correlation: ``(0, -1, 1, 1.0)``.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if np.unique(x).size < 2 or np.unique(y).size < 2 or x.size < 4:
+        return 0.0, -1.0, 1.0, 1.0
+    res = spearmanr(x, y)
+    rho = float(res.statistic)
+    half = float(norm.ppf(0.5 + confidence / 2)) * np.sqrt(1.06 / (x.size - 3))
+    z = np.arctanh(np.clip(rho, -0.999999, 0.999999))
+    return rho, float(np.tanh(z - half)), float(np.tanh(z + half)), float(res.pvalue)
