@@ -106,10 +106,10 @@ class Config:
     layered_hidden: tuple[int, ...] = (3, 6)
     rg_nodes: tuple[int, ...] = (12, 18)
     rg_radius: float = 0.42
-    rg_draws: int = 3
+    rg_draws: int = 5
     n_hw: int = 4  # hardware draws scored for controllability
     d2d: float = 0.1  # log-normal sigma of the device-to-device spread
-    n_sets: int = 6  # association sets per p
+    n_sets: int = 8  # association sets per p
     copies: int = 3
     max_eras: int = 30
     alpha: float = 0.05
@@ -218,13 +218,14 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     s = res["summary"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
     for family, g in s.groupby("family", sort=False):
-        line = axes[0].plot(g["hidden_asymmetry"], g["ctrl_norm_uniform"], "o", label=f"{family}, uniform")[0]
+        line = axes[0].plot(g["hidden_asymmetry"], g["ctrl_norm_uniform"], "o", label=f"{family}, uniform states (symmetric reference)")[0]
         axes[0].errorbar(g["hidden_asymmetry"], g["ctrl_norm_hardware"], yerr=g["ctrl_norm_hardware_sd"], fmt="^",
                          color=line.get_color(), mfc="none", capsize=2, label=f"{family}, hardware (mean +- sd)")
         axes[1].plot(g["hidden_asymmetry"], g["mean_learnable"], "o", color=line.get_color(), label=family)
     axes[0].set_xlabel("bulk orbits per bulk node, terminals pinned (1 = no hidden symmetry)")
     axes[0].set_ylabel("controllability rank / devices")
-    axes[0].legend(fontsize=7)
+    axes[0].set_ylim(0, 1.1)
+    axes[0].legend(fontsize=6, loc="lower center")
     axes[1].set_xlabel("bulk orbits per bulk node, terminals pinned")
     axes[1].set_ylabel(f"mean learnable associations (hardware, {cfg.max_eras} eras)")
     axes[1].legend(fontsize=7)
