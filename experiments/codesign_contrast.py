@@ -78,7 +78,7 @@ class Config:
 
     layers: tuple[int, ...] = (2, 4, 2)
     maps: tuple[tuple[int, ...], ...] = ((0, 1), (1, 0))
-    copies: int = 32  # per map, start and condition
+    copies: int = 64  # per map, start and condition
     d2d: float = 0.1  # log-normal sigma of the device spread
     c2c: float = 0.1  # log-normal sigma of the cycle-to-cycle rate noise
     prune_x: float = 0.15  # prune below the conductance of this state

@@ -109,8 +109,8 @@ class Config:
     """Experiment settings."""
 
     layers: tuple[int, ...] = (2, 4, 2)
-    n_draws: int = 24  # hardware draws scored for controllability
-    n_sets: int = 12  # random pattern sets per p
+    n_draws: int = 32  # hardware draws scored for controllability
+    n_sets: int = 24  # random pattern sets per p
     copies: int = 4  # hardware copies trained on each set
     p_max: int | None = None  # default: every p (3 distinct patterns on two inputs)
     prune_k: int = 3  # devices opened
