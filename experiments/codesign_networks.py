@@ -178,7 +178,8 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
         r = rows[-1]
         print(f"  {name:>18}: {r['devices']} devices, {r['orbits']}/{r['nodes']} orbits, bulk orbits with pinned "
               f"terminals {r['hidden_orbits']}/{n_bulk}; controllability uniform "
-              f"{c_u.rank}, random {c_r.rank}, hardware {r['ctrl_norm_hardware'] * net.n_edges:.1f}; io rank {sc.io_rank}/{sc.io_entries}; |Omega corr| adjacent "
+              f"{c_u.rank}, random {c_r.rank}, hardware {r['ctrl_norm_hardware'] * net.n_edges:.1f}; "
+              f"io rank {sc.io_rank}/{sc.io_entries}; |Omega corr| adjacent "
               f"{r['omega_corr_adjacent']:.2f}; capacity {cap.capacity}, mean learnable {cap.mean_learnable:.2f} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
     return {"summary": pd.DataFrame(rows), "capacity": pd.concat(curves, ignore_index=True)}
@@ -204,7 +205,8 @@ def degenerate_reference(summary: pd.DataFrame) -> str:
     higher = s["ctrl_rank_random"] > s["ctrl_rank_uniform"]
     sym = s["hidden_asymmetry"] < 1
     return (f"degenerate reference (not a test): random states raise the rank over uniform states in "
-            f"{int(higher[sym].sum())}/{int(sym.sum())} networks with a hidden symmetry and {int(higher.sum())}/{len(s)} "
+            f"{int(higher[sym].sum())}/{int(sym.sum())} networks with a hidden symmetry and "
+            f"{int(higher.sum())}/{len(s)} "
             f"overall (not higher: {', '.join(s.loc[~higher, 'network']) or 'none'}); uniform states are exactly as "
             f"symmetric as the topology, so this is expected by construction")
 
@@ -218,7 +220,8 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     s = res["summary"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
     for family, g in s.groupby("family", sort=False):
-        line = axes[0].plot(g["hidden_asymmetry"], g["ctrl_norm_uniform"], "o", label=f"{family}, uniform states (symmetric reference)")[0]
+        line = axes[0].plot(g["hidden_asymmetry"], g["ctrl_norm_uniform"], "o",
+                            label=f"{family}, uniform states (symmetric reference)")[0]
         axes[0].errorbar(g["hidden_asymmetry"], g["ctrl_norm_hardware"], yerr=g["ctrl_norm_hardware_sd"], fmt="^",
                          color=line.get_color(), mfc="none", capsize=2, label=f"{family}, hardware (mean +- sd)")
         axes[1].plot(g["hidden_asymmetry"], g["mean_learnable"], "o", color=line.get_color(), label=family)

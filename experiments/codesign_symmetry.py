@@ -84,7 +84,7 @@ import pandas as pd
 from memsim import VTEAM, Network, Variability, layered
 from memsim.analysis import controllability, controller_configurations, wilson_interval
 from memsim.analysis.symmetry import spread_states
-from memsim.learning import Controller, build_hardware, prune_edges, random_patterns, train
+from memsim.learning import Controller, Hardware, build_hardware, prune_edges, random_patterns, train
 from memsim.sweep.runner import process_pool
 
 NAME = "codesign_symmetry"
@@ -126,7 +126,7 @@ class Config:
 QUICK = Config(layers=(2, 2, 2), n_draws=3, n_sets=2, copies=2, p_max=2, prune_k=2, max_eras=6, caps=(3,))
 
 
-def condition_hardware(net: Network, cond: str, cfg: Config, n_copies: int, seed) -> "Hardware":  # noqa: F821
+def condition_hardware(net: Network, cond: str, cfg: Config, n_copies: int, seed) -> Hardware:
     """The hardware of a condition: every condition of a unit draws from the same ``seed`` (SeedSequence)."""
     states, spread, pruned = CONDITIONS[cond]
     state_ss, device_ss, prune_ss = np.random.SeedSequence(seed).spawn(3)

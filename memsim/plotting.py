@@ -14,6 +14,8 @@ import numpy as np
 from memsim.solve.result import Result
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from memsim.learning.lfm import Training
 
 __all__ = [
@@ -315,7 +317,7 @@ def plot_learning_curve(training: Training, ax=None):
     return ax
 
 
-def power_table(training: Training, read_duration: float) -> "pd.DataFrame":
+def power_table(training: Training, read_duration: float) -> pd.DataFrame:
     """Mean read power per pattern and presentation of the copy, and how many copies each mean averages.
 
     Copies that have learned stop presenting patterns, so the mean at

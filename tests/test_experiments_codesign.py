@@ -88,8 +88,9 @@ def test_symmetry_conditions_share_their_draws_and_copy_circuit_is_the_pruned_ne
         g = layered(list(cfg.layers), orientation="backward")
         g.remove_edges_from([(u, v) for u, v, i in g.edges(data="index") if open_[i]])
         ref = build_hardware(Network.from_graph(g, VTEAM()), x0=0.5)
+        rc = ref.circuit
         assert [(circ.node_names[u], circ.node_names[v]) for u, v in zip(circ.edge_u, circ.edge_v)] == \
-            [(ref.circuit.node_names[u], ref.circuit.node_names[v]) for u, v in zip(ref.circuit.edge_u, ref.circuit.edge_v)]
+            [(rc.node_names[u], rc.node_names[v]) for u, v in zip(rc.edge_u, rc.edge_v)]
         a = controllability(circ, controller_configurations(sym), x=x)
         b = controllability(ref.circuit, controller_configurations(ref), x=ref.x[0])
         # the same linearisation of the same circuit: only the order of float sums may differ
