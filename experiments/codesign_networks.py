@@ -218,17 +218,17 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
     import matplotlib.pyplot as plt
 
     s = res["summary"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
     for family, g in s.groupby("family", sort=False):
         line = axes[0].plot(g["hidden_asymmetry"], g["ctrl_norm_uniform"], "o",
                             label=f"{family}, uniform states (symmetric reference)")[0]
         axes[0].errorbar(g["hidden_asymmetry"], g["ctrl_norm_hardware"], yerr=g["ctrl_norm_hardware_sd"], fmt="^",
                          color=line.get_color(), mfc="none", capsize=2, label=f"{family}, hardware (mean +- sd)")
         axes[1].plot(g["hidden_asymmetry"], g["mean_learnable"], "o", color=line.get_color(), label=family)
-    axes[0].set_xlabel("bulk orbits per bulk node, terminals pinned (1 = no hidden symmetry)")
+    axes[0].set_xlabel("bulk orbits / bulk node, terminals pinned (1: no hidden symmetry)")
     axes[0].set_ylabel("controllability rank / devices")
     axes[0].set_ylim(0, 1.1)
-    axes[0].legend(fontsize=6, loc="lower center")
+    axes[0].legend(fontsize=6, loc="upper left", bbox_to_anchor=(0.0, -0.14), ncol=2)
     axes[1].set_xlabel("bulk orbits per bulk node, terminals pinned")
     axes[1].set_ylabel(f"mean learnable associations (hardware, {cfg.max_eras} eras)")
     axes[1].legend(fontsize=7)
