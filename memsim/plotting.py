@@ -361,8 +361,8 @@ def plot_power(training: Training, read_duration: float, ax=None):
     >>> hw = build_hardware(Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM()),
     ...                     n_copies=2, seed=0)
     >>> ax = plot_power(train(hw, association((0, 1)), Controller(max_eras=3)), 1e-9)
-    >>> ax.get_yscale(), ax.get_ylabel()
-    ('linear', 'read power (µW)\nmean over the copies still training')
+    >>> ax.get_yscale(), ax.get_ylabel().splitlines()
+    ('linear', ['read power (µW)', 'mean over the copies still training'])
     """
     ax = _axes(ax)
     table = power_table(training, read_duration)
