@@ -14,6 +14,8 @@ import numpy as np
 from memsim.solve.result import Result
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from memsim.learning.lfm import Training
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "plot_sweep_heatmap",
     "plot_learning_curve",
     "plot_power",
+    "power_table",
     "training_figure",
 ]
 
@@ -275,6 +278,10 @@ def plot_sweep_heatmap(table, x: str, y: str, value: str, ax=None, cmap: str = "
 def plot_learning_curve(training: Training, ax=None):
     """Fraction of copies that answer correctly, and that have learned, per era.
 
+    Both fractions are over all K copies: a copy that has stopped (learned)
+    presents no more patterns and counts as correct in every later era (it
+    made no mistake in its last era, and a stopped copy does not change).
+
     Examples
     --------
     >>> import matplotlib
@@ -301,19 +308,49 @@ def plot_learning_curve(training: Training, ax=None):
         correct = (per_era["sum"].to_numpy() + skipped) / (k * n_pat)
     learned_era = np.asarray(training.state.learned_era)
     learned = np.array([(learned_era[learned_era >= 0] <= e).sum() / k for e in eras])
-    ax.plot(eras, correct, "o-", label="correct answers")
+    ax.plot(eras, correct, "o-", label="correct answers (learned copies count as correct)")
     ax.plot(eras, learned, "s--", label="copies learned")
     ax.set_xlabel("era")
-    ax.set_ylabel("fraction")
+    ax.set_ylabel(f"fraction of all {k} copies")
     ax.set_ylim(-0.05, 1.05)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     return ax
 
 
-def plot_power(training: Training, read_duration: float, ax=None):
-    """Mean read power per presentation (W) for each pattern, over presentations.
+def power_table(training: Training, read_duration: float) -> pd.DataFrame:
+    """Mean read power per pattern and presentation of the copy, and how many copies each mean averages.
 
-    ``read_duration`` (s) converts the read energy to power.
+    Copies that have learned stop presenting patterns, so the mean at
+    presentation ``n`` is over the copies still training then: one row per
+    ``(pattern, n)`` with ``power`` (W, mean read energy / ``read_duration``)
+    and ``copies`` (the number of copies it averages).
+
+    Examples
+    --------
+    >>> from memsim import Network, layered, VTEAM
+    >>> from memsim.learning import build_hardware, train, association, Controller
+    >>> hw = build_hardware(Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM()),
+    ...                     n_copies=3, seed=0)
+    >>> t = power_table(train(hw, association((0, 1)), Controller(max_eras=3)), 1e-9)
+    >>> int(t["copies"].max()) <= 3
+    True
+    """
+    import pandas as pd
+
+    p = training.presentations
+    g = p.groupby(["pattern", "n"])["read_energy"]
+    out = g.agg(["mean", "size"]).reset_index()
+    return pd.DataFrame({"pattern": out["pattern"], "n": out["n"], "power": out["mean"] / read_duration,
+                         "copies": out["size"]})
+
+
+def plot_power(training: Training, read_duration: float, ax=None):
+    """Mean read power per presentation (µW) for each pattern, with the number of copies each point averages.
+
+    ``read_duration`` (s) converts the read energy to power. The mean at a
+    presentation is over the copies still training then (copies that learned
+    present no more patterns); the thin lines on the right axis give how many
+    copies that is (:func:`power_table`).
 
     Examples
     --------
@@ -324,22 +361,27 @@ def plot_power(training: Training, read_duration: float, ax=None):
     >>> hw = build_hardware(Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM()),
     ...                     n_copies=2, seed=0)
     >>> ax = plot_power(train(hw, association((0, 1)), Controller(max_eras=3)), 1e-9)
-    >>> ax.get_yscale()
-    'linear'
+    >>> ax.get_yscale(), ax.get_ylabel().splitlines()
+    ('linear', ['read power (µW)', 'mean over the copies still training'])
     """
     ax = _axes(ax)
-    p = training.presentations
-    for pat, grp in p.groupby("pattern"):
-        mean = grp.groupby("n")["read_energy"].mean() / read_duration
-        ax.plot(mean.index, mean.to_numpy() * 1e6, "o-", label=f"pattern {pat}")
+    table = power_table(training, read_duration)
+    twin = ax.twinx()
+    for i, (pat, grp) in enumerate(table.groupby("pattern")):
+        color = f"C{i}"
+        ax.plot(grp["n"], grp["power"] * 1e6, "o-", color=color, label=f"pattern {pat}")
+        twin.plot(grp["n"], grp["copies"], "-", color=color, lw=0.8, alpha=0.5)
     ax.set_xlabel("presentation of the copy")
-    ax.set_ylabel("read power (uW)")
+    ax.set_ylabel("read power (µW)\nmean over the copies still training")
+    twin.set_ylabel("copies averaged (thin lines)")
+    twin.set_ylim(0, max(int(table["copies"].max()) if len(table) else 1, 1) * 1.05)
     ax.legend()
     return ax
 
 
 def training_figure(training: Training, read_duration: float, title: str = ""):
-    """Two panels: learning curve and read power per presentation. Returns the figure."""
+    """Two panels: learning curve over all copies (:func:`plot_learning_curve`) and read power per
+    presentation over the copies still training, with their number (:func:`plot_power`). Returns the figure."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)

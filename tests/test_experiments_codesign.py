@@ -29,8 +29,8 @@ def load(name: str):
 OUTPUTS = {
     "codesign_depth": ("summary.csv", "capacity.csv", "controllability.csv", "depth.png"),
     "codesign_size": ("summary.csv", "capacity.csv", "size.png"),
-    "codesign_symmetry": ("runs.csv", "tests.csv", "symmetry.png"),
-    "codesign_contrast": ("runs.csv", "conductances.csv", "summary.csv", "contrast.png"),
+    "codesign_symmetry": ("controllability.csv", "trials.csv", "tests.csv", "symmetry.png"),
+    "codesign_contrast": ("runs.csv", "conductances.csv", "summary.csv", "tests.csv", "contrast.png"),
     "codesign_networks": ("summary.csv", "capacity.csv", "networks.png"),
     "codesign_search": ("evaluations.csv", "rescored.csv", "codesign_search.png"),
     "codesign_hardware": ("search.csv", "pulses.csv", "runs.csv", "summary.csv", "mechanism.csv", "cycles.csv",
@@ -163,13 +163,67 @@ def test_common_kaplan_meier_median():
     assert common.km_median([1, 2], [False, False]) == np.inf
 
 
-def test_symmetry_helpers():
+def test_symmetry_conditions_share_their_draws_and_copy_circuit_is_the_pruned_net():
     mod = load("codesign_symmetry")
-    mask = np.zeros(16, dtype=bool)
-    mask[[0, 5]] = True
-    g = mod.pruned_graph((2, 4, 2), mask)
-    assert g.number_of_edges() == 14
-    assert sorted(i for _, _, i in g.edges(data="index")) == [i for i in range(16) if i not in (0, 5)]
+    from memsim import VTEAM, Network, layered
+    from memsim.analysis import controllability, controller_configurations
+    from memsim.learning import build_hardware
+
+    cfg = mod.QUICK
+    net = Network.from_graph(layered(list(cfg.layers), orientation="backward"), VTEAM())
+    hw = {c: mod.condition_hardware(net, c, cfg, 2, [5, 6]) for c in mod.CONDITIONS}
+    # the pairing the tests rely on: same spread draws, same states, same opened devices
+    assert np.array_equal(hw["narrow"].params, hw["hardware"].params)
+    assert np.array_equal(hw["hardware"].x, hw["hardware+pruned"].x)
+    assert np.array_equal(hw["symmetric+pruned"].open_edges, hw["hardware+pruned"].open_edges)
+    assert np.array_equal(hw["narrow+pruned"].open_edges, hw["hardware+pruned"].open_edges)
+    assert (hw["hardware+pruned"].open_edges.sum(axis=1) == cfg.prune_k).all()
+    # reference: the same net built independently from the graph without the opened edges
+    sym = hw["symmetric+pruned"]
+    for k in range(2):
+        circ, x = load("_baseline").copy_circuit(sym, k)
+        open_ = np.asarray(sym.open_edges[k, : net.n_edges])
+        g = layered(list(cfg.layers), orientation="backward")
+        g.remove_edges_from([(u, v) for u, v, i in g.edges(data="index") if open_[i]])
+        ref = build_hardware(Network.from_graph(g, VTEAM()), x0=0.5)
+        rc = ref.circuit
+        assert [(circ.node_names[u], circ.node_names[v]) for u, v in zip(circ.edge_u, circ.edge_v)] == \
+            [(rc.node_names[u], rc.node_names[v]) for u, v in zip(rc.edge_u, rc.edge_v)]
+        a = controllability(circ, controller_configurations(sym), x=x)
+        b = controllability(ref.circuit, controller_configurations(ref), x=ref.x[0])
+        # the same linearisation of the same circuit: only the order of float sums may differ
+        assert a.rank == b.rank and np.allclose(a.gramian, b.gramian, rtol=1e-9, atol=1e-12 * abs(b.gramian).max())
+
+
+def test_symmetry_capacity_difference_is_the_difference_of_mean_learnable():
+    mod = load("codesign_symmetry")
+    # two conditions, p = 1, 2, three sets of two copies; learned_era -1: not learned
+    eras = {"a": [0, 0, 1, 5, 0, -1, 2, 9, -1, -1, 3, 3], "b": [0, 0, 0, -1, 0, 0, 9, -1, -1, -1, 1, -1]}
+    rows = [{"condition": c, "p": p, "set": j, "copy": k, "learned_era": eras[c][(p - 1) * 6 + 2 * j + k]}
+            for c in eras for p in (1, 2) for j in range(3) for k in range(2)]
+    trials = pd.DataFrame(rows)
+    # by hand, cap 40: a learns 5/6 at p = 1 and 4/6 at p = 2; b 5/6 and 2/6 -> difference 2/6
+    r = mod.capacity_test(trials, "a", "b", 40, seed=0)
+    assert r.delta == pytest.approx(2 / 6, abs=1e-12) and r.mean_a == pytest.approx(1.5, abs=1e-12)
+    # cap 3 drops eras >= 3: a 4/6 + 1/6, b 5/6 + 1/6 -> -1/6
+    assert mod.capacity_test(trials, "a", "b", 3, seed=0).delta == pytest.approx(-1 / 6, abs=1e-12)
+
+
+def test_contrast_surviving_asymmetry():
+    mod = load("codesign_contrast")
+    from memsim import Network, layered
+    from memsim.analysis.symmetry import edge_classes, weighted_asymmetry
+
+    # by hand: class 0 survivors [1, 3]: CV = 1 / 2 (population sd); class 1 [2, 2]: CV 0 -> (2 * 0.5 + 0) / 4
+    cls = np.array([0, 0, 0, 1, 1])
+    g = np.array([1.0, 3.0, 5.0, 2.0, 2.0])
+    assert mod.surviving_asymmetry(cls, g, np.array([0, 0, 1, 0, 0], bool)) == pytest.approx(0.25, rel=1e-12)
+    assert mod.surviving_asymmetry(cls, g, np.array([0, 1, 1, 0, 0], bool)) == 0.0  # one survivor: no contrast
+    # nothing open: memsim's weighted_asymmetry (an independent implementation)
+    net = Network.from_graph(layered([2, 4, 2]))
+    w = np.random.default_rng(3).uniform(0.001, 0.02, net.n_edges)
+    assert mod.surviving_asymmetry(edge_classes(net), w, np.zeros(net.n_edges, bool)) == pytest.approx(
+        weighted_asymmetry(net, w), rel=1e-12)
 
 
 def test_contrast_threshold_and_cv():
@@ -180,6 +234,20 @@ def test_contrast_threshold_and_cv():
     assert mod.prune_threshold(VTEAM(), 0.0) == pytest.approx(1 / 1000.0)
     assert mod.coefficient_of_variation(np.array([1.0, 1.0])) == 0.0
     assert mod.coefficient_of_variation(np.array([0.0, 2.0])) == pytest.approx(1.0)
+
+
+def test_paired_comparison():
+    baseline = load("_baseline")
+    b = np.array([0.1, 0.4, 0.2, 0.9, 0.5])
+    r = baseline.compare(b + 0.25, b, seed=0)
+    # every difference is +0.25: bootstrap means are all 0.25; five positive ranks: W+ = 15, r = 1,
+    # exact one-sided p = 1 / 2^5
+    assert (r.delta, r.low, r.high) == pytest.approx((0.25, 0.25, 0.25), abs=1e-12)
+    assert r.w_plus == 15.0 and r.rank_biserial == 1.0 and r.p_value == pytest.approx(1 / 32, rel=1e-12)
+    assert baseline.wilcoxon_greater(np.zeros(4)) == (0.0, 0.0, 1.0)  # no evidence either way
+    assert baseline.compare(b, b + 0.25, seed=0).p_value == 1.0
+    with pytest.raises(ValueError, match="shape"):
+        baseline.compare(b, b[:3], seed=0)
 
 
 def test_common_mann_whitney_and_claim_line():

@@ -47,3 +47,25 @@ def test_capacity_curve_band_and_heatmap_values():
     np.testing.assert_array_equal(img, [[1.0, 3.0], [2.0, 5.0]])  # mean over repeated points
     with pytest.raises(ValueError, match="'nope'"):
         plot_sweep_heatmap(t, "a", "nope", "out")
+
+
+def test_power_panel_says_how_many_copies_each_point_averages():
+    from memsim import VTEAM
+    from memsim.learning import Controller, association, build_hardware, train
+    from memsim.plotting import plot_power, power_table
+
+    hw = build_hardware(Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM()), n_copies=6, seed=2)
+    out = train(hw, association((0, 1)), Controller(max_eras=6))
+    t = power_table(out, 1e-9)
+    # reference: the controller's own per-copy presentation counter; a copy presents at n iff it made >= n presentations
+    counts = t.groupby("n")["copies"].sum()
+    made = np.asarray(out.state.presentations)
+    np.testing.assert_array_equal(counts.to_numpy(), [(made >= n).sum() for n in counts.index])
+    p = out.presentations
+    last = t.iloc[-1]
+    sel = p[(p["pattern"] == last["pattern"]) & (p["n"] == last["n"])]
+    assert last["power"] == pytest.approx(sel["read_energy"].mean() / 1e-9, rel=1e-12)
+    ax = plot_power(out, 1e-9)
+    assert "µW" in ax.get_ylabel() and "still training" in ax.get_ylabel()
+    twin = [a for a in ax.figure.axes if a is not ax][0]
+    np.testing.assert_array_equal(twin.lines[0].get_ydata(), t.loc[t["pattern"] == t["pattern"].iloc[0], "copies"])
