@@ -82,7 +82,7 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
                          capsize=2, label=label)
         axes[1].plot(g["n"], g["mistake_rate"], "o" + style, label=label)
     axes[0].set_xlabel("presentation (2 per era)")
-    axes[0].set_ylabel("read power (uW)")
+    axes[0].set_ylabel("read power (µW)")
     axes[0].legend(fontsize=7)
     axes[1].set_xlabel("presentation (2 per era)")
     axes[1].set_ylabel("mistake rate")
@@ -94,13 +94,13 @@ def report(res: dict[str, pd.DataFrame], cfg: Config) -> None:
     p = res["presentations"]
     first = p[p["n"] <= 2]["read_power"].mean()
     lastp = p[p["n"] > 2 * (cfg.eras - 1)]
-    print(f"  {cfg.copies} copies, {cfg.eras} eras; mean read power: first era {first * 1e6:.3f} uW, "
-          f"last era {lastp['read_power'].mean() * 1e6:.3f} uW")
+    print(f"  {cfg.copies} copies, {cfg.eras} eras; mean read power: first era {first * 1e6:.3f} µW, "
+          f"last era {lastp['read_power'].mean() * 1e6:.3f} µW")
     for ok, g in p.groupby("ends_correct"):
         f = g[g["n"] <= 2]["read_power"].mean()
         la = g[g["n"] > 2 * (cfg.eras - 1)]["read_power"].mean()
         print(f"  {'ends correct' if ok else 'ends wrong  '} ({g['copy'].nunique()} copies): "
-              f"{f * 1e6:.3f} -> {la * 1e6:.3f} uW")
+              f"{f * 1e6:.3f} -> {la * 1e6:.3f} µW")
 
 
 def main(argv: list[str] | None = None) -> int:

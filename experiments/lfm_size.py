@@ -24,7 +24,6 @@ Writes ``results/lfm_size/summary.csv`` (one row per size, variant) and
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from memsim import VTEAM, Network, Variability, layered
+from memsim.analysis.capacity import wilson_interval
 from memsim.learning import (
     Controller,
     Pulses,
@@ -91,10 +91,10 @@ def run(cfg: Config) -> dict[str, pd.DataFrame]:
             ok = np.concatenate(learned)
             pt = np.concatenate(ptl)
             n, k = ok.size, int(ok.sum())
-            se = math.sqrt(max(k * (n - k), 1) / n) / n
+            low, high = wilson_interval(k, n)  # 95 % Wilson interval (exact coverage near 0 and 1)
             rows.append({"layers": "-".join(map(str, layers)), "family": family, "devices": net.n_edges,
                          "hidden_layers": len(layers) - 2, "variant": variant, "runs": n, "learned": k,
-                         "success_rate": k / n, "success_se": se,
+                         "success_rate": k / n, "success_low": float(low), "success_high": float(high),
                          "presentations_mean": pt.mean() if pt.size else np.nan})
             print(f"  {rows[-1]['layers']:>9} {variant:>17}: {k}/{n} learned "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -120,7 +120,8 @@ def figure(res: dict[str, pd.DataFrame], cfg: Config):
                              constrained_layout=True, squeeze=False)
     for ax, (_, sub, xcol, xlabel, logx) in zip(axes[0], panels):
         for variant, g in sub.groupby("variant", sort=False):
-            ax.errorbar(g[xcol], g["success_rate"], yerr=g["success_se"], fmt="o-", capsize=2, label=variant)
+            err = [g["success_rate"] - g["success_low"], g["success_high"] - g["success_rate"]]
+            ax.errorbar(g[xcol], g["success_rate"], yerr=err, fmt="o-", capsize=2, label=variant)
         if logx:
             ax.set_xscale("log", base=2)
         else:

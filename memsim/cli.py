@@ -281,7 +281,7 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
         first = p[p["n"] <= len(task)]["read_energy"].mean() / pulses.read_duration
         last = p.groupby("copy").tail(len(task))["read_energy"].mean() / pulses.read_duration
         pun = p.loc[~p["correct"], "punish_energy"]
-        print(f"  read power: {first * 1e6:.3g} uW in the first era, {last * 1e6:.3g} uW in the last; "
+        print(f"  read power: {first * 1e6:.3g} µW in the first era, {last * 1e6:.3g} µW in the last; "
               f"energy per mistake {pun.mean() if len(pun) else 0.0:.3g} J")
     if args.csv:
         p.to_csv(args.csv, index=False)
