@@ -69,8 +69,7 @@ class ChialvoBak:
     Attributes
     ----------
     hidden : tuple of int
-        Sizes of the hidden layers (default one layer of 8; the original
-        papers use hidden layers a few times wider than the input).
+        Sizes of the hidden layers (default one layer of 8).
     n_active : int
         Neurons that fire in each hidden layer (extremal dynamics: 1 = only
         the strongest; must be <= every hidden size).
