@@ -118,6 +118,25 @@ def _sine_protocol(net, args):
     return [Segment(args.duration, drive=drive, ground=inputs[1:] + net.outputs, label="sine")]
 
 
+def _kernels(method: str, copies: int = 1) -> list[str]:
+    """The compiled kernels (``"module:function"``) a dense run of ``method`` on ``copies`` copies calls."""
+    if method == "adaptive":
+        return ["memsim.solve.adaptive:integrate_adaptive"]
+    if method not in ("euler", "heun", "rk4"):
+        return []
+    from memsim.solve.integrate import _PARALLEL_MIN_COPIES
+
+    return ["memsim.solve.kernels:integrate_dense"] + (
+        ["memsim.solve.kernels:integrate_dense_parallel"] if copies >= _PARALLEL_MIN_COPIES else [])
+
+
+def _compile_notice(args: argparse.Namespace, kernels: list[str]) -> bool:
+    """One line on stderr when ``kernels`` are not in numba's cache yet (see :mod:`memsim.jitcache`)."""
+    from memsim.jitcache import compile_notice
+
+    return compile_notice(kernels, prog=f"memsim {args.command}")
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import matplotlib
     import numpy as np
@@ -138,8 +157,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if steps > args.max_steps:
         raise UsageError(f"--duration {args.duration:g} / --dt {args.dt:g} is {steps:.3g} steps, more than "
                          f"--max-steps {args.max_steps:g}; raise --dt, shorten --duration or raise --max-steps")
-    print("  integrating (the first run also compiles the numba kernels: up to a minute; later runs reuse them)",
-          flush=True)
+    print("  integrating", flush=True)
+    compiling = _compile_notice(args, _kernels(args.method))
     t0 = time.perf_counter()
     res = simulate(compiled, protocol, dt=args.dt, method=args.method,
                    record_every=max(1, int(round(args.duration / args.dt / 2000))), progress=args.progress)
@@ -147,8 +166,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     st = res.stats
     x = res.x_final[compiled.dynamic]
     energy = float(res.energy())
-    print(f"  {st['steps']} steps, {st['solves']} solves ({st['engine']}) in {wall:.3f} s "
-          f"(numba compilation included on the first run)")
+    print(f"  {st['steps']} steps, {st['solves']} solves ({st['engine']}) in {wall:.3f} s"
+          + (" (numba compilation included)" if compiling else ""))
     if not np.isfinite(energy):
         raise UsageError(f"the run gave a non-finite energy ({energy}); lower --amplitude ({args.amplitude:g} V)")
     if x.size:
@@ -253,6 +272,7 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
                     normalise_duration=args.normalise_duration, dt=args.dt, idle_inputs=args.idle_inputs)
     controller = Controller(pulses=pulses, order=args.order, stop_after=args.stop_after, max_eras=args.max_eras)
     net = Network.from_graph(layered(layers, orientation="backward"), _device(args.device))
+    _compile_notice(args, sorted(set(_kernels(pulses.method)) | set(_kernels(pulses.method, args.copies))))
     _check_pulses_move(net, pulses, args.device)
     var = Variability(d2d=args.d2d, c2c=args.c2c) if (args.d2d or args.c2c) else None
     hw = build_hardware(net, n_copies=args.copies, variability=var, source_resistance=args.source_resistance,
@@ -411,9 +431,11 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         return 0
     if len(net.outputs) < 2:
         raise UsageError("--empirical needs a network with at least 2 outputs")
+    controller = Controller(max_eras=args.max_eras)
+    _compile_notice(args, _kernels(controller.pulses.method, args.copies))
     t0 = time.perf_counter()
     res = empirical_capacity(net, tasks=args.tasks, p_max=args.p_max, n_sets=args.n_sets, copies=args.copies,
-                             controller=Controller(max_eras=args.max_eras), threshold=args.threshold,
+                             controller=controller, threshold=args.threshold,
                              seed=args.seed, progress=not args.no_progress, workers=args.workers)
     print(f"  empirical ({args.tasks} pattern sets, {args.n_sets} sets x {args.copies} copies per p, random "
           f"initial states, seed {args.seed}, {time.perf_counter() - t0:.1f} s): capacity {res.capacity} "

@@ -322,14 +322,19 @@ def _bounded(m, p, e, x, d):
 @njit(cache=True, error_model="numpy")
 def _record(r, k, x, g, v, dv, cur, leak, edge_u, edge_v, slot, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p):
     m = x.shape[0]
+    # element loops, not slice assignments: those compile numpy's broadcasting machinery (~2 s)
     if rec_x.shape[0] > 0:
-        rec_x[r, k, :] = x
+        for e in range(m):
+            rec_x[r, k, e] = x[e]
     if rec_i.shape[0] > 0:
-        rec_i[r, k, :] = cur
+        for e in range(m):
+            rec_i[r, k, e] = cur[e]
     if rec_ve.shape[0] > 0:
-        rec_ve[r, k, :] = dv
+        for e in range(m):
+            rec_ve[r, k, e] = dv[e]
     if rec_vn.shape[0] > 0:
-        rec_vn[r, k, :] = v
+        for nd in range(v.shape[0]):
+            rec_vn[r, k, nd] = v[nd]
     if rec_in.shape[0] > 0:
         for nd in range(v.shape[0]):
             rec_in[r, k, nd] = leak[nd] * v[nd] if slot[nd] == SLOT_DRIVEN else 0.0
@@ -344,6 +349,16 @@ def _record(r, k, x, g, v, dv, cur, leak, edge_u, edge_v, slot, rec_x, rec_i, re
             if cur[e] != 0.0:
                 p += cur[e] * dv[e]
         rec_p[r, k] = p
+
+
+@njit(cache=True, error_model="numpy")
+def _any(flags):
+    """Is any of the (M,) booleans set? (Typed ``bool``, never a literal: a literal ``False`` passed on
+    to :func:`_advance_copy` would compile it once more, ~10 s.)"""
+    for e in range(flags.shape[0]):
+        if flags[e]:
+            return True
+    return False
 
 
 @njit(cache=True, error_model="numpy")
@@ -383,10 +398,7 @@ def integrate_dense(
     Returns ``(rows written, electrical solves done)``.
     """
     n_copies, m = x.shape
-    any_stoch = False
-    for e in range(m):
-        if stoch[e]:
-            any_stoch = True
+    any_stoch = _any(stoch)
     written = 0
     solves = 0
     for k in range(n_copies):
@@ -411,15 +423,12 @@ def integrate_dense_parallel(
     result does not depend on the number of threads.
     """
     n_copies, m = x.shape
-    any_stoch = False
-    for e in range(m):
-        if stoch[e]:
-            any_stoch = True
+    any_stoch = _any(stoch)
     rows = np.zeros(n_copies, dtype=np.int64)
     solves = np.zeros(n_copies, dtype=np.int64)
     for k in prange(n_copies):
         rk, sk = _advance_copy(
-            k, x, params, model, scale, still, stoch, any_stoch, open_, edge_u, edge_v, leak, slot,
+            np.int64(k), x, params, model, scale, still, stoch, any_stoch, open_, edge_u, edge_v, leak, slot,
             n_free, driven, vdrive, vstep, t0, h, n_steps, method, step0, record_every, rec0, final,
             rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, seeds)
         rows[k] = rk
@@ -471,7 +480,8 @@ def _advance_copy(
             r += 1
         solves += 1
         if any_stoch:
-            dv0[:] = dv
+            for e in range(m):
+                dv0[e] = dv[e]
         _stage_rates(xk, pk, model, sck, stk, stoch, dv, cur, k1)
         if vstep == 0 and not any_stoch:
             frozen = True
