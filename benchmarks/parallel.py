@@ -20,9 +20,10 @@ call reported as *cold* (it starts the fork server and the shared pool), then
 figure. Columns: wall time; the 1-minute load average before/after each case
 (the machine's other jobs slow every process down, so a 2-worker ratio is too
 low on a loaded machine); the CPU time (user + sys) of this process and of
-the worker processes (read from ``/proc``: the workers are children of the
+the worker processes (read from ``/proc``, user + sys of every live
+descendant and of the children it reaped: the workers are children of the
 fork server, so ``getrusage(RUSAGE_CHILDREN)`` of this process does not count
-them while they live; it is printed too); the workers' *idle* fraction, the
+them; it is printed too); the workers' *idle* fraction, the
 share of the call they were neither running nor waiting for a core
 (``/proc/<pid>/task/*/schedstat``: wall - CPU - run-queue wait), which is the
 part a loaded machine does not inflate. ``est`` is the speed-up the same
@@ -61,7 +62,7 @@ def _tree() -> dict[int, tuple[float, float, float]]:
                 continue
             rest = st[st.rindex(")") + 2:].split()
             parent[int(d)] = int(rest[1])
-            cpu[int(d)] = (int(rest[11]) + int(rest[12])) / TICK
+            cpu[int(d)] = sum(int(v) for v in rest[11:15]) / TICK  # its own and its reaped children's
     me, out = os.getpid(), {}
     for pid in cpu:
         q = parent[pid]

@@ -23,9 +23,10 @@ the critical path:
   replaced at its next use.
 
 Workers hold no state that changes numbers: a task's result depends on its
-arguments only, so reuse changes timings, never results. A worker keeps the
-code it imported when it started: after editing memsim in a live session,
-call :func:`close_pools`.
+arguments only, so reuse changes timings, never results. A worker starts with
+this process's ``sys.path`` and working directory; a shared pool started
+under others is replaced. It keeps the code it imported when it started:
+after editing memsim in a live session, call :func:`close_pools`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import atexit
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures.process import BrokenProcessPool
 
@@ -44,8 +46,13 @@ __all__ = ["process_pool", "close_pools", "check_workers", "PRELOAD"]
 PRELOAD = ("__main__", "memsim.sweep.runner", "memsim.sweep.tasks", "memsim.analysis.capacity")
 
 _LOCK = threading.Lock()
-#: (workers, start method) -> (pid of the process that started it, pool)
-_SHARED: dict[tuple[int, str], tuple[int, cf.ProcessPoolExecutor]] = {}
+#: (workers, start method) -> (what its workers started with: pid, sys.path, working directory; pool)
+_SHARED: dict[tuple[int, str], tuple[tuple, cf.ProcessPoolExecutor]] = {}
+
+
+def _origin() -> tuple:
+    """What a worker inherits when it starts: a pool started under another is not reused."""
+    return os.getpid(), tuple(sys.path), os.getcwd()
 
 
 class _InlineExecutor(cf.Executor):
@@ -83,14 +90,15 @@ def _new_pool(workers: int, method: str) -> cf.ProcessPoolExecutor:
 
 def _shared(key: tuple[int, str], broken: cf.ProcessPoolExecutor | None = None) -> cf.ProcessPoolExecutor:
     """The live shared pool of ``key`` (started if needed; replacing ``broken`` if it is the current one)."""
+    origin = _origin()
     with _LOCK:
         entry = _SHARED.get(key)
-        if entry is not None and (entry[0] != os.getpid() or entry[1] is broken):
-            if entry[0] == os.getpid():
-                entry[1].shutdown(wait=False, cancel_futures=True)
-            entry = None  # a pool inherited through os.fork, or a broken one: start a new one
+        if entry is not None and (entry[0] != origin or entry[1] is broken):
+            if entry[0][0] == origin[0]:  # not a pool inherited through os.fork: end it (its tasks finish)
+                entry[1].shutdown(wait=False, cancel_futures=entry[1] is broken)
+            entry = None
         if entry is None:
-            entry = _SHARED[key] = (os.getpid(), _new_pool(*key))
+            entry = _SHARED[key] = (origin, _new_pool(*key))
         return entry[1]
 
 
@@ -99,6 +107,7 @@ class _Lease(cf.Executor):
 
     def __init__(self, key: tuple[int, str]) -> None:
         self._key = key
+        self._pool: cf.ProcessPoolExecutor | None = None  # chosen at the first submit, kept for the lease
         self._lock = threading.Lock()
         self._futures: set[cf.Future] = set()
 
@@ -107,11 +116,13 @@ class _Lease(cf.Executor):
             self._futures.discard(fut)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        pool = _shared(self._key)
+        if self._pool is None:
+            self._pool = _shared(self._key)
         try:
-            fut = pool.submit(fn, *args, **kwargs)
+            fut = self._pool.submit(fn, *args, **kwargs)
         except (BrokenProcessPool, RuntimeError):  # a worker died earlier, or the pool was closed: start anew
-            fut = _shared(self._key, broken=pool).submit(fn, *args, **kwargs)
+            self._pool = _shared(self._key, broken=self._pool)
+            fut = self._pool.submit(fn, *args, **kwargs)
         with self._lock:
             self._futures.add(fut)
         fut.add_done_callback(self._forget)
@@ -169,7 +180,7 @@ def close_pools(wait: bool = True) -> int:
     True
     """
     with _LOCK:
-        mine = [pool for pid, pool in _SHARED.values() if pid == os.getpid()]
+        mine = [pool for origin, pool in _SHARED.values() if origin[0] == os.getpid()]
         _SHARED.clear()
     for pool in mine:
         pool.shutdown(wait=wait, cancel_futures=True)
