@@ -16,19 +16,25 @@ Cases (``--quick``: fewer sets and points):
 Every call is checked to give the same numbers as the first 1-worker call.
 The order is: one untimed 1-worker call (loads the kernels here), one 2-worker
 call reported as *cold* (it starts the fork server and the shared pool), then
-1- and 2-worker calls alternately, ``--repeat`` times; the best of each is the
-figure. Columns: wall time; the 1-minute load average before/after each case
-(the machine's other jobs slow every process down, so a 2-worker ratio is too
-low on a loaded machine); the CPU time (user + sys) of this process and of
-the worker processes (read from ``/proc``, user + sys of every live
-descendant and of the children it reaped: the workers are children of the
-fork server, so ``getrusage(RUSAGE_CHILDREN)`` of this process does not count
-them; it is printed too); the workers' *idle* fraction, the
-share of the call they were neither running nor waiting for a core
-(``/proc/<pid>/task/*/schedstat``: wall - CPU - run-queue wait), which is the
-part a loaded machine does not inflate. ``est`` is the speed-up the same
-schedule would give on two idle cores: ``CPU(1 worker) / (CPU(2 workers) / 2
-/ (1 - idle))``.
+1- and 2-worker calls alternately, ``--repeat`` times.
+
+Columns: the best wall time and every wall time; the CPU time (user + sys,
+mean over the repeats) of this process and of the worker processes (read from
+``/proc``: user + sys of every live descendant and of the children it reaped;
+the workers are children of the fork server, so ``getrusage(RUSAGE_CHILDREN)``
+of this process does not count them, it is printed too); *idle*, the share of
+the call the workers were neither running nor waiting for a core
+(``/proc/<pid>/task/*/schedstat``: wall - CPU - run-queue wait; mean over the
+repeats), the part of the schedule that other jobs on the machine do not
+inflate; the 1-minute load average before/after each case; the wall ratio;
+``est``, the speed-up the same schedule would give on two idle cores,
+``CPU(1 worker) / (CPU(2 workers) / 2 / (1 - idle))``.
+
+On a shared machine the wall ratio says little: other jobs slow every process
+down, and with CFS autogroup (``/proc/sys/kernel/sched_autogroup_enabled``)
+the kernel shares the CPU between *sessions*, so a second worker started from
+the same session gets no more CPU time for the session while other sessions
+are busy.
 """
 
 from __future__ import annotations
@@ -50,8 +56,8 @@ from memsim.sweep.tasks import codesign
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _tree() -> dict[int, tuple[float, float, float]]:
-    """{pid: (CPU s, run-queue wait s, CPU s of its threads by schedstat)} of this process's live descendants."""
+def _tree() -> dict[int, tuple[float, float, float, float]]:
+    """{pid: (CPU s, CPU s of its reaped children, run-queue wait s, CPU s by schedstat)} of the live descendants."""
     parent, cpu = {}, {}
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -62,7 +68,7 @@ def _tree() -> dict[int, tuple[float, float, float]]:
                 continue
             rest = st[st.rindex(")") + 2:].split()
             parent[int(d)] = int(rest[1])
-            cpu[int(d)] = sum(int(v) for v in rest[11:15]) / TICK  # its own and its reaped children's
+            cpu[int(d)] = (int(rest[11]) + int(rest[12])) / TICK, (int(rest[13]) + int(rest[14])) / TICK
     me, out = os.getpid(), {}
     for pid in cpu:
         q = parent[pid]
@@ -79,7 +85,7 @@ def _tree() -> dict[int, tuple[float, float, float]]:
                 wait += int(w) / 1e9
         except OSError:
             continue
-        out[pid] = (cpu[pid], wait, run)
+        out[pid] = (*cpu[pid], wait, run)
     return out
 
 
@@ -100,11 +106,10 @@ def measure(fn, workers: int) -> dict:
     t1, c1, w1, k1 = _tree(), time.process_time(), _self_wait(), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_self = c1 - c0
     workers_cpu, idle = 0.0, []
-    for pid, (cpu, wait, run) in t1.items():
-        cpu0, wait0, run0 = t0.get(pid, (0.0, 0.0, 0.0))
-        d_cpu = cpu - cpu0
-        workers_cpu += d_cpu
-        if d_cpu > 0.05 * wall:  # a worker (the fork server and idle helpers do next to nothing)
+    for pid, (cpu, reaped, wait, run) in t1.items():
+        cpu0, reaped0, wait0, run0 = t0.get(pid, (0.0, 0.0, 0.0, 0.0))
+        workers_cpu += cpu - cpu0 + reaped - reaped0  # workers that exited count in the fork server's children
+        if cpu - cpu0 > 0.05 * wall:  # a live worker (the fork server and idle helpers do next to nothing)
             idle.append(max(0.0, wall - (run - run0) - (wait - wait0)) / wall)
     if workers == 1:
         idle = [max(0.0, wall - cpu_self - (w1 - w0)) / wall]
@@ -135,6 +140,10 @@ def sweep_case(seeds: int):
     return call
 
 
+def _pct(x: float) -> str:
+    return "n/a" if np.isnan(x) else f"{x:.0%}"
+
+
 def load() -> str:
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
@@ -152,7 +161,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}")
     print("| case | workers | wall best (s) | walls (s) | CPU this process (s) | CPU workers (s) | "
-          "RUSAGE_CHILDREN (s) | workers idle | load before/after | ratio (wall) | est. idle machine |")
+          "RUSAGE_CHILDREN (s) | idle | load before/after | ratio (wall) | est. idle machine |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, call, fresh in cases:
         before = load()
@@ -170,15 +179,19 @@ def main() -> None:
                 same &= m["out"] == reference
                 runs[w].append(m)
         after = load()
-        best = {w: min(runs[w], key=lambda m: m["wall"]) for w in (1, 2)}
-        ratio = best[1]["wall"] / best[2]["wall"]
-        est = best[1]["cpu_self"] / (best[2]["cpu_workers"] / 2 / (1 - best[2]["idle"]))
-        rows = [(1, best[1]), (2, best[2])] + ([] if fresh else [("2 (cold)", cold)])
+        # CPU and idle: means over the repeats (the CPU time of the same work varies by ~20 % on a loaded VM)
+        mean = {w: {key: float(np.mean([r[key] for r in runs[w]])) for key in runs[w][0] if key != "out"}
+                for w in (1, 2)}
+        for w in (1, 2):
+            mean[w]["wall"] = min(r["wall"] for r in runs[w])
+        ratio = mean[1]["wall"] / mean[2]["wall"]
+        est = mean[1]["cpu_self"] / (mean[2]["cpu_workers"] / 2 / (1 - mean[2]["idle"]))  # NaN: workers exited
+        rows = [(1, mean[1]), (2, mean[2])] + ([] if fresh else [("2 (cold)", cold)])
         for w, m in rows:
             walls = ", ".join(f"{r['wall']:.1f}" for r in runs[w]) if w in runs else f"{m['wall']:.1f}"
-            tail = f"{ratio:.2f} | {est:.2f}" if w == 2 else " | "
+            tail = f"{ratio:.2f} | {est:.2f}".replace("nan", "n/a") if w == 2 else " | "
             print(f"| {label} | {w} | {m['wall']:.1f} | {walls} | {m['cpu_self']:.1f} | {m['cpu_workers']:.1f} | "
-                  f"{m['rusage_children']:.1f} | {m['idle']:.0%} | {before}/{after} | {tail} |")
+                  f"{m['rusage_children']:.1f} | {_pct(m['idle'])} | {before}/{after} | {tail} |")
         if not same:
             print(f"| {label} | RESULTS DIFFER between worker counts |")
     close_pools()

@@ -19,8 +19,9 @@ the critical path:
   point, one sweep after another) pay the start-up once. Each use gets a
   *lease* on the pool: ``shutdown`` of a lease cancels and waits for that
   lease's calls only, and the processes stay up. :func:`close_pools` ends
-  them (it runs at interpreter exit too); a pool whose worker died is
-  replaced at its next use.
+  them (it runs at interpreter exit too; a worker also exits by itself
+  when the process that started it dies, even by SIGKILL); a pool whose
+  worker died is replaced at its next use.
 
 Workers hold no state that changes numbers: a task's result depends on its
 arguments only, so reuse changes timings, never results. A worker starts with
@@ -35,8 +36,10 @@ import atexit
 import concurrent.futures as cf
 import multiprocessing
 import os
+import select
 import sys
 import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 __all__ = ["process_pool", "close_pools", "check_workers", "PRELOAD"]
@@ -80,12 +83,44 @@ def check_workers(workers: object) -> int:
     return workers
 
 
+def _exit_with(parent: int) -> None:
+    """Worker initializer: end this worker when ``parent`` (the process that started the pool) ends.
+
+    A pool that outlives a call would otherwise outlive a parent killed
+    between calls (SIGKILL skips every exit handler): its idle workers would
+    wait for work forever.
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(parent)  # readable once the process has exited (Linux >= 5.3)
+        except ProcessLookupError:
+            os._exit(0)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(parent, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:  # pragma: no cover - the pid is alive, owned by another user
+                    pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="memsim-parent-watch", daemon=True).start()
+
+
 def _new_pool(workers: int, method: str) -> cf.ProcessPoolExecutor:
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         # takes effect when this process starts its (single) fork server, i.e. for its first pool
         ctx.set_forkserver_preload(list(PRELOAD))
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with,
+                                  initargs=(os.getpid(),))
 
 
 def _shared(key: tuple[int, str], broken: cf.ProcessPoolExecutor | None = None) -> cf.ProcessPoolExecutor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import subprocess
 import sys
 import time
 
@@ -111,3 +112,24 @@ def test_workers_fork_with_the_co_design_stack_already_imported():
     with process_pool(2, start_method="forkserver") as pool:
         assert pool.submit(loaded, names).result() == [True] * len(names)
     close_pools()
+
+
+@pytest.mark.parametrize("end", ["exit", "sigkill"])
+def test_workers_of_a_shared_pool_end_with_the_script_that_started_it(tmp_path, end):
+    # "exit": the pool is left open, the interpreter's exit ends it; "sigkill": no exit handler runs,
+    # the workers notice that their parent has gone (pidfd) and exit by themselves
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import os, signal\n"
+        "from memsim.sweep.pool import process_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = process_pool(2)\n"
+        "    print(*sorted({f.result() for f in [pool.submit(os.getpid) for _ in range(8)]}), flush=True)\n"
+        f"    if {end == 'sigkill'}:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == (-9 if end == "sigkill" else 0), out.stderr[-2000:]
+    pids = [int(w) for w in out.stdout.split()]
+    assert pids and all(gone(pid) for pid in pids)
