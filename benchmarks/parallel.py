@@ -24,7 +24,8 @@ mean over the repeats) of this process and of the worker processes (read from
 the workers are children of the fork server, so ``getrusage(RUSAGE_CHILDREN)``
 of this process does not count them, it is printed too); *idle*, the share of
 the call the workers were neither running nor waiting for a core
-(``/proc/<pid>/task/*/schedstat``: wall - CPU - run-queue wait; mean over the
+(``/proc/<pid>/schedstat`` of the main thread, which runs the tasks: wall -
+CPU - run-queue wait; mean over the
 repeats), the part of the schedule that other jobs on the machine do not
 inflate; the 1-minute load average before/after each case; the wall ratio;
 ``est``, the speed-up the same schedule would give on two idle cores,
@@ -76,34 +77,29 @@ def _tree() -> dict[int, tuple[float, float, float, float]]:
             q = parent[q]
         if q != me or pid == me:
             continue
-        wait = run = 0.0
-        try:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    r, w, _ = f.read().split()
-                run += int(r) / 1e9
-                wait += int(w) / 1e9
+        try:  # the main thread, which runs the tasks (numba's OpenMP threads may spin but run no task)
+            with open(f"/proc/{pid}/schedstat") as f:
+                run, wait = (int(v) / 1e9 for v in f.read().split()[:2])
         except OSError:
             continue
         out[pid] = (*cpu[pid], wait, run)
     return out
 
 
-def _self_wait() -> float:
-    tot = 0.0
-    for tid in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{tid}/schedstat") as f:
-            tot += int(f.read().split()[1]) / 1e9
-    return tot
+def _self_sched() -> tuple[float, float]:
+    """(running s, run-queue wait s) of this process's main thread."""
+    with open("/proc/self/schedstat") as f:
+        run, wait = (int(v) / 1e9 for v in f.read().split()[:2])
+    return run, wait
 
 
 def measure(fn, workers: int) -> dict:
     """Call ``fn(workers)``; wall, CPU of this process and of the workers, idle fraction of the workers."""
-    t0, c0, w0, k0 = _tree(), time.process_time(), _self_wait(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0, c0, s0, k0 = _tree(), time.process_time(), _self_sched(), resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = fn(workers)
     wall = time.perf_counter() - start
-    t1, c1, w1, k1 = _tree(), time.process_time(), _self_wait(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    t1, c1, s1, k1 = _tree(), time.process_time(), _self_sched(), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_self = c1 - c0
     workers_cpu, idle = 0.0, []
     for pid, (cpu, reaped, wait, run) in t1.items():
@@ -112,7 +108,7 @@ def measure(fn, workers: int) -> dict:
         if cpu - cpu0 > 0.05 * wall:  # a live worker (the fork server and idle helpers do next to nothing)
             idle.append(max(0.0, wall - (run - run0) - (wait - wait0)) / wall)
     if workers == 1:
-        idle = [max(0.0, wall - cpu_self - (w1 - w0)) / wall]
+        idle = [max(0.0, wall - (s1[0] - s0[0]) - (s1[1] - s0[1])) / wall]
     children = (k1.ru_utime + k1.ru_stime) - (k0.ru_utime + k0.ru_stime)
     return {"out": out, "wall": wall, "cpu_self": cpu_self, "cpu_workers": workers_cpu,
             "idle": float(np.mean(idle)) if idle else float("nan"), "rusage_children": children}
@@ -153,6 +149,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer sets and points")
     ap.add_argument("--repeat", type=int, default=3, help="timed calls per worker count (best is reported)")
+    ap.add_argument("--cases", default="capacity,fresh,sweep", help="comma-separated subset of capacity,fresh,sweep")
     args = ap.parse_args()
     cases = [("capacity 4-8-4, 12 sets x 2 copies" if not args.quick else "capacity 4-8-4, 6 sets x 2 copies",
               capacity_case(6 if args.quick else 12), False),
@@ -163,7 +160,9 @@ def main() -> None:
     print("| case | workers | wall best (s) | walls (s) | CPU this process (s) | CPU workers (s) | "
           "RUSAGE_CHILDREN (s) | idle | load before/after | ratio (wall) | est. idle machine |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, call, fresh in cases:
+    for key, (label, call, fresh) in zip(("capacity", "fresh", "sweep"), cases):
+        if key not in args.cases.split(","):
+            continue
         before = load()
         reference = measure(call, 1)["out"]  # untimed: loads the kernels in this process
         if fresh:
