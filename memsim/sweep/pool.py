@@ -9,10 +9,12 @@ the critical path:
 - **a fork server that preloads the stack** (:data:`PRELOAD`). Workers fork
   from it with everything imported, instead of each importing it again. (The
   ``"__main__"`` entry asks the server to import the main script as well;
-  CPython 3.11 ignores it, a known bug of ``multiprocessing.forkserver``, and
-  a worker then runs the main script itself, which is cheap once the modules
-  it imports are loaded.) Kernels are *not* run in the server: the first call
-  of a kernel starts numba's OpenMP threads, after which forking is unsafe.
+  CPython 3.11 ignores it: its fork server looks for a ``main_path`` key that
+  the preparation data names ``init_main_from_path``. A worker then runs the
+  main script itself, which is cheap once the modules it imports are loaded.)
+  Kernels are *not* run in the server: the integrators ask numba for its
+  thread count, which starts numba's OpenMP threads, and forking a process
+  that has started them is unsafe.
 - **shared pools** (``process_pool(workers, reuse=True)``, the default): one
   pool per ``(workers, start method)`` lives for the whole session, so
   repeated calls (one :func:`memsim.analysis.empirical_capacity` per co-design
