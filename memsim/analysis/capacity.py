@@ -35,6 +35,7 @@ terminal configurations the controller may apply, for
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
 import numbers
 import pickle
@@ -64,7 +65,7 @@ from memsim.learning.pruning import prune_edges
 from memsim.learning.tasks import Pattern, Task, _count, classification, random_patterns
 from memsim.solve.nodal import solve_nodal
 from memsim.solve.protocol import Segment
-from memsim.sweep.runner import check_workers, process_pool
+from memsim.sweep.pool import check_workers, process_pool
 
 __all__ = [
     "StructuralCapacity",
@@ -394,6 +395,65 @@ def _train_set(net: Network, p: int, j: int, base: int, opts: dict) -> tuple[np.
     return out.learned.copy(), eras, out.presentations_to_learn
 
 
+def _scan(net: Network, base: int, opts: dict, p_limit: int, n_sets: int, threshold: float, confidence: float,
+          early_stop: bool, workers: int, progress: bool) -> tuple[list[int], list[int], list[float]]:
+    """Train the sets of sizes ``1, 2, ...`` until the early stop: (sizes, successes, mean presentations).
+
+    Results are read in ``(p, j)`` order and the stop after size ``p`` is
+    decided from the sets of size ``p`` alone, so the numbers do not depend on
+    ``workers`` or on the order in which sets finish. With several workers
+    the pool stays busy across sizes: the sets of size ``p + 1`` are
+    submitted while those of size ``p`` finish, as soon as the results of
+    size ``p`` in hand already rule the early stop out (the Wilson upper
+    bound is nondecreasing in the successes, so if ``high(k_so_far) >=
+    threshold`` the final ``high`` is too). No set is trained in vain.
+    """
+    from tqdm.auto import tqdm
+
+    copies = opts["copies"]
+    trials = n_sets * copies
+    total = p_limit * n_sets  # sets, in (p, j) order: set i is (i // n_sets + 1, i % n_sets)
+    flight: dict[int, cf.Future] = {}  # set index -> future, in submission order
+    nxt = done = 0  # next set to submit; sets read so far
+    k = 0  # successes so far at the size being read
+    ps, succ, pres, ptl = [], [], [], []
+    bar = tqdm(total=total, unit="set", desc="capacity", disable=not progress)
+    pool = process_pool(workers)
+    try:
+        while done < total:
+            p = done // n_sets + 1  # the size being read
+            ahead = p + 1 if workers > 1 and (not early_stop or wilson_interval(k, trials, confidence)[1] >= threshold) else p
+            # at most `workers` sets running or queued (workers=1: the set runs at submit, read it at once)
+            while nxt < total and nxt // n_sets + 1 <= ahead and (
+                    len(flight) if workers == 1 else sum(not f.done() for f in flight.values())) < workers:
+                q, j = divmod(nxt, n_sets)
+                flight[nxt] = pool.submit(_train_set, net, q + 1, j, base, opts)
+                nxt += 1
+            head = flight[done]
+            if not head.done():  # wait for the set to read next, or for a free worker to refill
+                cf.wait([f for f in flight.values() if not f.done()], return_when=cf.FIRST_COMPLETED)
+                continue
+            learned, presentations = flight.pop(done).result()
+            done += 1
+            k += learned
+            ptl.extend(presentations)
+            bar.update(1)
+            bar.set_postfix(p=p, learned=f"{k}/{(done - (p - 1) * n_sets) * copies}")
+            if done % n_sets:
+                continue
+            ps.append(p)
+            succ.append(k)
+            pres.append(float(np.mean(ptl)) if ptl else float("nan"))
+            if early_stop and wilson_interval(k, trials, confidence)[1] < threshold:
+                break
+            k, ptl = 0, []
+        bar.total = bar.n  # an early stop ends the bar at what was done
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # after an error: drop the sets not started
+        bar.close()
+    return ps, succ, pres
+
+
 def empirical_capacity(
     network: Network | nx.Graph,
     *,
@@ -514,10 +574,12 @@ def empirical_capacity(
     progress : bool
         Show a tqdm progress bar over pattern sets.
     workers : int
-        Processes that train the sets of one size in parallel
-        (:func:`memsim.sweep.runner.process_pool`); the result does not
-        depend on it. A callable ``tasks`` must then be picklable (defined
-        at module level).
+        Processes that train the sets in parallel (the shared pool of
+        :func:`memsim.sweep.pool.process_pool`, kept warm across calls); the
+        result does not depend on it. The pool stays busy across sizes: the
+        sets of size ``p + 1`` start while those of size ``p`` finish, once the
+        results in hand rule the early stop at ``p`` out. A callable ``tasks``
+        must then be picklable (defined at module level).
 
     Returns
     -------
@@ -576,6 +638,7 @@ def empirical_capacity(
             "variability": variability, "source_resistance": source_resistance, "prune_below": prune_below,
             "prune_fraction": prune_fraction, "controller": controller}
     base = int(np.random.default_rng(seed).integers(2**62))
+<<<<<<< HEAD
     from tqdm.auto import tqdm
 
     ps, succ, pres, rows = [], [], [], []
@@ -601,6 +664,10 @@ def empirical_capacity(
                 stopped = p < p_limit
                 break
         bar.total = bar.n  # an early stop ends the bar at what was done
+=======
+    ps, succ, pres = _scan(net, base, opts, p_limit, n_sets, threshold, confidence, early_stop, workers, progress)
+    stopped = len(ps) < p_limit
+>>>>>>> cores
     n = np.full(len(ps), n_sets * copies, dtype=np.int64)
     k_arr = np.array(succ, dtype=np.int64)
     low, high = wilson_interval(k_arr, n, confidence)

@@ -2,7 +2,8 @@
 
 A sweep evaluates a *point function* ``f(point: dict) -> dict`` at every point
 of a *space* (:class:`Grid`, :class:`RandomSpace`, :class:`ListSpace`, or
-several chained), on a local process pool, in this process, or on a
+several chained), on a local process pool (kept warm for the session:
+:mod:`memsim.sweep.pool`, :func:`close_pools`), in this process, or on a
 dask.distributed cluster. Results are written as they arrive, one Parquet
 part per batch, so an interrupted sweep resumes where it stopped
 (:mod:`memsim.sweep.store`); :func:`load` reads them back.
@@ -30,6 +31,7 @@ Examples
 4
 """
 
+from memsim.sweep.pool import close_pools
 from memsim.sweep.runner import run
 from memsim.sweep.space import Chain, Choice, Grid, Integers, ListSpace, LogUniform, RandomSpace, Space, Uniform
 from memsim.sweep.spec import Sweep, load_sweep, register_task, registered_tasks, resolve_function, resolve_task
@@ -41,6 +43,7 @@ __all__ = [
     "load",
     "load_sweep",
     "compact",
+    "close_pools",
     "resolve_function",
     "register_task",
     "registered_tasks",

@@ -5,6 +5,8 @@ Every backend goes through one loop: submit points to a
 an in-process executor for ``workers=1``, or the executor of a dask
 ``Client``), wait for the first to finish, write every finished point as a
 Parquet part, submit more. At most ``2 x workers`` points are submitted ahead.
+Local processes come from a shared pool kept warm across sweeps
+(:func:`memsim.sweep.pool.process_pool`; :func:`~memsim.sweep.pool.close_pools` ends it).
 
 Reproducibility: a point's seed is its ``seed`` parameter, or else derived
 from its other parameters (:func:`~memsim.sweep.store.derive_seed`), never
@@ -15,7 +17,6 @@ numbers with 1 worker or many. Results come back in the order of the space.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
 import pickle
 import time
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from memsim.sweep import store
+from memsim.sweep.pool import check_workers, process_pool
 from memsim.sweep.space import Space, plain
 from memsim.sweep.spec import function_ref, resolve_any
 
@@ -110,56 +112,6 @@ def evaluate(function: Callable, point: Mapping[str, Any], parameters: frozenset
         outputs, status, error = {}, "error", f"{type(exc).__name__}: {exc}"
     return {"status": status, "error": error, "wall_s": time.perf_counter() - t0,
             "memsim_version": __version__, "outputs": outputs}
-
-
-class _InlineExecutor(cf.Executor):
-    """Runs each submitted call at once, in this process (``workers=1``)."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        fut: cf.Future = cf.Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # pragma: no cover - evaluate() does not raise
-            fut.set_exception(exc)
-        return fut
-
-
-def _start_method() -> str:
-    # forkserver where available: fork from a multi-threaded process (numba, tqdm) is unsafe
-    methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
-
-
-def check_workers(workers: object) -> int:
-    """``workers`` as an int, or ValueError naming it unless it is an integer >= 1."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    return workers
-
-
-def process_pool(workers: int, start_method: str | None = None) -> cf.Executor:
-    """An executor of ``workers`` processes (``workers=1``: calls run at once, in this process).
-
-    Processes start by ``forkserver`` where available (``spawn`` elsewhere;
-    forking a process that runs numba or tqdm threads is unsafe), and the
-    server imports memsim once for all workers. Use it as a context manager.
-
-    Examples
-    --------
-    >>> with process_pool(1) as pool:
-    ...     pool.submit(pow, 2, 10).result()
-    1024
-    """
-    if check_workers(workers) == 1:
-        return _InlineExecutor()
-    method = start_method or _start_method()
-    if method not in multiprocessing.get_all_start_methods():
-        raise ValueError(f"start_method must be one of {multiprocessing.get_all_start_methods()}, got {method!r}")
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # the server imports memsim once; each worker forks from it instead of importing it again
-        ctx.set_forkserver_preload(["__main__", "memsim.sweep.runner"])
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
 def _executor(function: Callable, workers: int | None, scheduler: Any, start_method: str | None):
@@ -274,7 +226,8 @@ def run(
         Parameters merged into every point (a point's own values win).
     workers : int, optional
         Size of the local process pool (default: the usable CPU cores);
-        ``1`` runs the points in this process.
+        ``1`` runs the points in this process. The pool is shared with later
+        sweeps and analyses in this session (:mod:`memsim.sweep.pool`).
     scheduler : str, dask Client or cluster, optional
         Run on a dask.distributed cluster instead: a scheduler address
         (``"tcp://host:8786"``), a ``Client`` (left open) or a cluster such as

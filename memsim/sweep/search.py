@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from memsim.sweep import store
-from memsim.sweep.runner import _InlineExecutor, check_workers, evaluate, process_pool
+from memsim.sweep.pool import _InlineExecutor, check_workers, process_pool
+from memsim.sweep.runner import evaluate
 from memsim.sweep.space import Choice, Integers, LogUniform, Uniform, _distribution, plain
 
 __all__ = ["SearchSpace", "SearchSpec", "search", "search_space", "load_search", "best_so_far"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
+import threading
+import time
 
 import networkx as nx
 import numpy as np
@@ -239,6 +242,72 @@ def test_controller_configurations_and_the_symmetric_gramian():
         controller_configurations(hw, classification([[1, 0, 1]], [0], 2))
     with pytest.raises(ValueError, match="hardware"):
         controller_configurations(net)
+
+
+def reachable_then_not(p: int, rng: np.random.Generator):
+    """p = 1: one pattern to the reachable output 0 (learned in the first era); p >= 2: all to the unreachable output 1."""
+    return classification(np.eye(3)[:p], [0 if p == 1 else 1] * p, 2)
+
+
+class RecordingPool(cf.ThreadPoolExecutor):
+    """Two threads that log when each set is submitted and done, holding set ``hold`` back so sets finish out of order."""
+
+    def __init__(self, hold: tuple[int, int]) -> None:
+        super().__init__(max_workers=2)
+        self.hold, self.log, self.lock = hold, [], threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        pj = args[1:3]  # _train_set(net, p, j, base, opts)
+        with self.lock:
+            self.log.append(("submit", *pj))
+
+        def run():
+            if pj == self.hold:
+                time.sleep(1.0)
+            out = fn(*args, **kwargs)
+            with self.lock:
+                self.log.append(("done", *pj))
+            return out
+
+        return super().submit(run)
+
+
+def test_next_size_starts_early_only_when_the_stop_is_ruled_out(monkeypatch):
+    # size 1 is learned (4 of 4), size 2 never (0 of 4: Wilson high 0.49 < 1/2, the scan stops there)
+    kw = {"tasks": reachable_then_not, "p_max": 3, "n_sets": 4, "copies": 1, "controller": Controller(max_eras=2),
+          "seed": 1}
+    one = empirical_capacity(one_sided_net(), **kw)
+    assert one.p.tolist() == [1, 2] and one.successes.tolist() == [4, 0] and one.stopped_early
+    pool = RecordingPool(hold=(1, 3))
+    monkeypatch.setattr("memsim.analysis.capacity.process_pool", lambda workers: pool)
+    two = empirical_capacity(one_sided_net(), workers=2, **kw)
+    pool.shutdown(wait=True)
+    for name in ("p", "successes", "low", "high", "presentations"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    assert two.stopped_early == one.stopped_early and two.capacity == one.capacity
+    submitted = [(p, j) for what, p, j in pool.log if what == "submit"]
+    # every set of sizes 1 and 2 once, none of size 3: after 0 successes at size 2 the stop is not ruled out
+    assert sorted(submitted) == [(p, j) for p in (1, 2) for j in range(4)]
+    # the sets of size 2 started while set 3 of size 1 (held back) was still running
+    assert pool.log.index(("submit", 2, 0)) < pool.log.index(("done", 1, 3))
+
+
+def test_workers_give_the_same_early_stop_on_a_process_pool():
+    kw = {"tasks": reachable_then_not, "p_max": 3, "n_sets": 4, "copies": 1, "controller": Controller(max_eras=2),
+          "seed": 2}
+    one, two = empirical_capacity(one_sided_net(), **kw), empirical_capacity(one_sided_net(), workers=2, **kw)
+    assert one.p.tolist() == two.p.tolist() == [1, 2] and one.stopped_early and two.stopped_early
+    for name in ("successes", "low", "high", "presentations"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+
+
+def test_wilson_upper_bound_grows_with_the_successes():
+    # the parallel scan starts size p + 1 once high(successes so far, n) >= threshold: the final
+    # high (more successes, same n) is then >= threshold too, so no early stop can follow
+    for conf in (0.5, 0.9, 0.95, 0.99):
+        for n in range(1, 65):
+            hi = wilson_interval(np.arange(n + 1), np.full(n + 1, n), conf)[1]
+            assert np.all(np.diff(hi) >= 0), (conf, n)
 
 
 def test_workers_do_not_change_the_numbers():
