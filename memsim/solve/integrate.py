@@ -23,6 +23,7 @@ from memsim.solve.nodal import find_islands, solve_nodal
 from memsim.solve.protocol import PWL, CompiledSegment, Segment, Sine, compile_protocol
 from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
+from memsim.solve.sparse_step import SparseStepper
 from memsim.solve.stepper import adaptive_python, integrate_python, numpy_rates, record_sample
 
 __all__ = ["simulate", "prepare", "Prepared", "Method", "Solver", "MAX_STEPS", "MAX_MEMORY", "MIN_STEPS_PER_PERIOD"]
@@ -666,8 +667,12 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
     buffers = tuple(bufs[q] for q in RECORDABLE)
     mcode = kn.METHODS[method]
     written = 0
-    py_solve = None
-    if engine != "dense":
+    py_solve = steppers = None
+    if engine == "sparse" and opts["factor_backend"] == "auto" and not np.any(stoch):
+        steppers = [SparseStepper(open_[c], net.edge_u, net.edge_v, net.leak, slot[c], n_free[c],
+                                  low_rank_max=opts["low_rank_max"], refine_max=opts["refine_max"])
+                    for c in range(k)]
+    elif engine != "dense":
         py_solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
                             opts["low_rank_max"], opts["factor_backend"], opts["refine_max"])
     for s0, n, vd, vstep in _drive_blocks(seg, t_start, h, n_steps, offsets, k, constant):
@@ -683,6 +688,12 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
             written += rows
             stats.solves += evals
             stats.factorizations += evals
+        elif steppers is not None:
+            for c, stepper in enumerate(steppers):
+                rows = stepper.advance(c, x, prm, net.model, scale, still, open_, net.edge_u, net.edge_v, net.leak,
+                                       slot, seg.driven, vd, vstep, tb, h, n, mcode, step0 + s0, record_every,
+                                       r + written, final, rec_t, buffers, stats)
+            written += rows
         else:
             written += integrate_python(
                 py_solve, x, prm, net.model, scale, still, stoch, net.leak, net.edge_u, net.edge_v,

@@ -180,42 +180,43 @@ def device_rate(model, params, x, v, i):
 
 @njit(cache=True, error_model="numpy")
 def _cholesky_solve(a, b, n):
-    """Solve ``a[:n,:n] y = b[:n]`` in place by ``L D L^T`` (a SPD); False if not SPD.
+    """Solve ``a[:n,:n] y = b[:n]`` in place by ``L D L^T`` (a SPD, both triangles); False if not SPD.
 
-    Square-root free, one reciprocal per column: the small systems of the
-    dense path are latency-bound, so divisions and square roots dominate.
-    On return the strict lower triangle of ``a`` holds ``L`` and the
-    diagonal ``1 / D``.
+    Right-looking on the upper triangle (``U = L^T`` row by row): eliminating
+    column ``k`` subtracts a multiple of row ``k`` from each later row ``i``
+    with ``a[k, i] != 0``, a contiguous loop the compiler vectorises; rows
+    whose entry is zero are skipped, which is exact (they would subtract
+    zero) and skips most of the work on layered networks, where the nodes
+    of one layer are not connected to each other. On return the strict
+    upper triangle of ``a`` holds ``L^T`` and the diagonal ``D``.
     """
-    for j in range(n):
-        d = a[j, j]
-        for k in range(j):
-            ljk = a[j, k]
-            d -= ljk * ljk * a[k, k]
-            # a[k, k] holds D_k here (replaced by 1 / D_k below, after use)
+    for k in range(n):
+        d = a[k, k]
         if not d > 0.0:
             return False
         inv = 1.0 / d
-        for i in range(j + 1, n):
-            t = a[i, j]
-            for k in range(j):
-                t -= a[i, k] * a[j, k] * a[k, k]
-            a[i, j] = t * inv
-        a[j, j] = d
-    for j in range(n):
-        a[j, j] = 1.0 / a[j, j]
-    for i in range(n):  # forward: L y = b (unit diagonal)
-        t = b[i]
-        for k in range(i):
-            t -= a[i, k] * b[k]
-        b[i] = t
-    for i in range(n):  # diagonal: D z = y
-        b[i] *= a[i, i]
-    for i in range(n - 1, -1, -1):  # backward: L^T w = z
-        t = b[i]
-        for k in range(i + 1, n):
-            t -= a[k, i] * b[k]
-        b[i] = t
+        ak = a[k]
+        for i in range(k + 1, n):
+            u = ak[i]
+            if u != 0.0:
+                f = u * inv
+                ai = a[i]
+                for j in range(i, n):
+                    ai[j] -= f * ak[j]
+        for i in range(k + 1, n):
+            ak[i] *= inv
+    for k in range(n):  # forward: L y = b (unit diagonal), by rows of L^T
+        yk = b[k]
+        if yk != 0.0:
+            ak = a[k]
+            for i in range(k + 1, n):
+                b[i] -= ak[i] * yk
+    for k in range(n - 1, -1, -1):  # diagonal and backward: L^T x = D^-1 y
+        ak = a[k]
+        t = b[k] / ak[k]
+        for i in range(k + 1, n):
+            t -= ak[i] * b[i]
+        b[k] = t
     return True
 
 
