@@ -184,12 +184,14 @@ def _cholesky_solve(a, b, n):
 
     Right-looking on the upper triangle (``U = L^T`` row by row): eliminating
     column ``k`` subtracts a multiple of row ``k`` from each later row ``i``
-    with ``a[k, i] != 0``, a contiguous loop the compiler vectorises; rows
-    whose entry is zero are skipped, which is exact (they would subtract
-    zero) and skips most of the work on layered networks, where the nodes
-    of one layer are not connected to each other. On return the strict
-    upper triangle of ``a`` holds ``L^T`` and the diagonal ``D``.
+    with ``a[k, i] != 0``, a contiguous loop the compiler vectorises (its
+    index is unsigned: numba's test for negative indices would prevent it).
+    Rows whose entry is zero are skipped, which is exact (they would subtract
+    zero) and skips most of the work on layered networks, where the nodes of
+    one layer are not connected to each other. On return the strict upper
+    triangle of ``a`` holds ``L^T`` and the diagonal ``D``.
     """
+    un = np.uint64(n)
     for k in range(n):
         d = a[k, k]
         if not d > 0.0:
@@ -201,20 +203,20 @@ def _cholesky_solve(a, b, n):
             if u != 0.0:
                 f = u * inv
                 ai = a[i]
-                for j in range(i, n):
+                for j in range(np.uint64(i), un):
                     ai[j] -= f * ak[j]
-        for i in range(k + 1, n):
+        for i in range(np.uint64(k + 1), un):
             ak[i] *= inv
     for k in range(n):  # forward: L y = b (unit diagonal), by rows of L^T
         yk = b[k]
         if yk != 0.0:
             ak = a[k]
-            for i in range(k + 1, n):
+            for i in range(np.uint64(k + 1), un):
                 b[i] -= ak[i] * yk
     for k in range(n - 1, -1, -1):  # diagonal and backward: L^T x = D^-1 y
         ak = a[k]
         t = b[k] / ak[k]
-        for i in range(k + 1, n):
+        for i in range(np.uint64(k + 1), un):
             t -= ak[i] * b[i]
         b[k] = t
     return True
