@@ -13,6 +13,10 @@ stops converging fast::
 
     A = A0 + U C U^T,  C = diag(dg),  U[:, j] = e_{u_j} - e_{v_j}
     A^-1 b = y - Z (I + C U^T Z)^-1 C U^T y,   y = A0^-1 b,  Z = A0^-1 U.
+
+:class:`SparseElectrical` runs in NumPy around CHOLMOD or SuperLU; the
+fixed-step methods use the same rules compiled (:mod:`memsim.solve.sparse_step`,
+on the index arrays of :func:`nodal_system`), with this class as their twin.
 """
 
 from __future__ import annotations

@@ -16,14 +16,19 @@ tests compare the two):
 - otherwise a numeric refactorisation (:func:`memsim.solve.ldl.ldl_numeric`,
   with the ordering and symbolic analysis done once per segment).
 
-Conjugate gradients start from the node voltages extrapolated (quadratic in
-time) from the last three solves when that has the smaller residual than the
-last solve's voltages: on smooth drives it starts several orders of magnitude
-closer, saving passes (each pass is one triangular solve pair). Everything else
--- the device rates, the bounded updates of Euler, Heun and RK4, recording --
-is the dense kernel's (:mod:`memsim.solve.kernels`), so the only difference
-from the compiled dense path is the linear algebra. Stochastic switches are
-not handled here (the Python stepper draws them).
+Two departures from the twin, neither changing what is solved: conjugate
+gradients start from the node voltages extrapolated in time (a cubic through
+the last four solves; the last solve's voltages when the first error estimate
+says the drive jumped), which on smooth drives starts several orders of
+magnitude closer than the last solution and saves passes (each pass is one
+triangular solve pair); and besides refactorising when a solve nearly failed,
+the kernel refactorises when a solve's cost exceeds the mean cost per solve
+since the last factorisation, the factorisation included (its cost in solves is
+estimated from the symbolic analysis). Everything else -- the device rates, the
+bounded updates of Euler, Heun and RK4, recording -- is the dense kernel's
+(:mod:`memsim.solve.kernels`), so the only difference from the compiled dense
+path is the linear algebra. Stochastic switches are not handled here (the
+Python stepper draws them).
 """
 
 from __future__ import annotations
