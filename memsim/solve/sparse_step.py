@@ -365,6 +365,17 @@ def _electrical(xk, pk, model, ok, edge_u, edge_v, slot, driven, vd, t, sy, fac,
 
 
 @njit(cache=True, error_model="numpy")
+def _trial(xk, k_prev, a, xs, pk, model, ok, edge_u, edge_v, slot, driven, vd, t, sy, fac, wk, low_rank_max,
+           refine_max, refactor_cost, g, v, dv, cur, scale, still, stoch, k_out):
+    """One Runge-Kutta stage: ``xs = xk + a k_prev`` (bounded), solved at time ``t``, rates into ``k_out``."""
+    for e in range(xk.shape[0]):
+        xs[e] = kn._bounded(model[e], pk, e, xk[e], a * k_prev[e])
+    _electrical(xs, pk, model, ok, edge_u, edge_v, slot, driven, vd, t, sy, fac, wk, low_rank_max, refine_max,
+                refactor_cost, g, v, dv, cur)
+    kn._stage_rates(xs, pk, model, scale, still, stoch, dv, cur, k_out)
+
+
+@njit(cache=True, error_model="numpy")
 def integrate_sparse(
     k, x, params, model, scale, still, open_, edge_u, edge_v, leak, slot, driven, vdrive, vstep, t0, h,
     n_steps, method, step0, record_every, rec0, final, rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p,
@@ -400,29 +411,18 @@ def integrate_sparse(
             for e in range(m):
                 xk[e] = kn._bounded(model[e], pk, e, xk[e], h * k1[e])
         elif method == 1:
-            for e in range(m):
-                xs[e] = kn._bounded(model[e], pk, e, xk[e], h * k1[e])
-            _electrical(xs, pk, model, ok, edge_u, edge_v, sk, driven, vdrive[row, 1, k], t + h, sy, fac, wk,
-                        low_rank_max, refine_max, refactor_cost, g, v, dv, cur)
-            kn._stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
+            _trial(xk, k1, h, xs, pk, model, ok, edge_u, edge_v, sk, driven, vdrive[row, 1, k], t + h, sy, fac, wk,
+                   low_rank_max, refine_max, refactor_cost, g, v, dv, cur, sck, stk, stoch, k2)
             for e in range(m):
                 xk[e] = kn._bounded(model[e], pk, e, xk[e], 0.5 * h * (k1[e] + k2[e]))
         else:
-            for e in range(m):
-                xs[e] = kn._bounded(model[e], pk, e, xk[e], 0.5 * h * k1[e])
-            _electrical(xs, pk, model, ok, edge_u, edge_v, sk, driven, vdrive[row, 1, k], t + 0.5 * h, sy, fac,
-                        wk, low_rank_max, refine_max, refactor_cost, g, v, dv, cur)
-            kn._stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k2)
-            for e in range(m):
-                xs[e] = kn._bounded(model[e], pk, e, xk[e], 0.5 * h * k2[e])
-            _electrical(xs, pk, model, ok, edge_u, edge_v, sk, driven, vdrive[row, 1, k], t + 0.5 * h, sy, fac,
-                        wk, low_rank_max, refine_max, refactor_cost, g, v, dv, cur)
-            kn._stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k3)
-            for e in range(m):
-                xs[e] = kn._bounded(model[e], pk, e, xk[e], h * k3[e])
-            _electrical(xs, pk, model, ok, edge_u, edge_v, sk, driven, vdrive[row, 2, k], t + h, sy, fac, wk,
-                        low_rank_max, refine_max, refactor_cost, g, v, dv, cur)
-            kn._stage_rates(xs, pk, model, sck, stk, stoch, dv, cur, k4)
+            half = vdrive[row, 1, k]
+            _trial(xk, k1, 0.5 * h, xs, pk, model, ok, edge_u, edge_v, sk, driven, half, t + 0.5 * h, sy, fac, wk,
+                   low_rank_max, refine_max, refactor_cost, g, v, dv, cur, sck, stk, stoch, k2)
+            _trial(xk, k2, 0.5 * h, xs, pk, model, ok, edge_u, edge_v, sk, driven, half, t + 0.5 * h, sy, fac, wk,
+                   low_rank_max, refine_max, refactor_cost, g, v, dv, cur, sck, stk, stoch, k3)
+            _trial(xk, k3, h, xs, pk, model, ok, edge_u, edge_v, sk, driven, vdrive[row, 2, k], t + h, sy, fac, wk,
+                   low_rank_max, refine_max, refactor_cost, g, v, dv, cur, sck, stk, stoch, k4)
             for e in range(m):
                 xk[e] = kn._bounded(model[e], pk, e, xk[e],
                                     h / 6.0 * (k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]))
