@@ -1,6 +1,6 @@
 """memsim against ngspice on the same circuits, in one run.
 
-    python benchmarks/vs_ngspice.py [--quick]
+    python benchmarks/vs_ngspice.py [--quick] [--repeat 3] [--ref-cache DIR] [--no-256] [--transients-only]
 
 Prints markdown tables (nothing is written into the repository):
 
@@ -22,7 +22,10 @@ Prints markdown tables (nothing is written into the repository):
 
    "ngspice s" is ngspice's own analysis time ("Total analysis time" of ``rusage``: netlist
    parsing, process start and output writing excluded, which favours ngspice); the process wall
-   time is shown beside it. The speed ratio is ngspice analysis time / memsim wall time.
+   time is shown beside it. The speed ratio is ngspice analysis time / memsim wall time. Both
+   timed runs are repeated (``--repeat``, default 3) and the least time of each counts (on a
+   shared machine the least is the least disturbed). The tight references are not timed; with
+   ``--ref-cache DIR`` they are kept in DIR for a later run (e.g. of another memsim version).
 2. **256x256 crossbar with wires** (65,536 devices; memsim only, skipped with ``--quick``): 1,000
    forward-Euler steps of 10 us, run in a child process whose peak resident memory is reported.
 3. **Per-step cost on sparse graphs**: crossbars with wires, N x N for N = 16 .. 128 (.. 64 with
@@ -51,6 +54,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -88,7 +92,29 @@ def fmt(v, spec=".3g"):
 
 
 # ------------------------------------------------------------------ 1. transients
-def transient(name, graph):
+def best_of(repeat, fn, *args, **kwargs):
+    """Run ``fn`` ``repeat`` times: (last result, least wall time)."""
+    walls = []
+    for _ in range(repeat):
+        out, wall = timed(fn, *args, **kwargs)
+        walls.append(wall)
+    return out, min(walls)
+
+
+def tight_reference(c, proto, name, cache):
+    """The tight ngspice reference (``TIGHT``), read from / written to ``cache`` (a folder) if given."""
+    path = None if cache is None else Path(cache) / (name.replace(" ", "_").replace(",", "") + ".npz")
+    if path is not None and path.exists():
+        z = np.load(path)
+        return SimpleNamespace(t=z["t"], x=z["x"]), float(z["wall"])
+    ref, wall = timed(run_ngspice, c, proto, dt=T / SAMPLES, record=("x",), **TIGHT)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, t=ref.t, x=ref.x, wall=wall)
+    return ref, wall
+
+
+def transient(name, graph, repeat=1, cache=None):
     net = Network.from_graph(graph, DEVICE, x0="random", seed=0)
     c = net.compile()
     proto = protocol(net.inputs, net.outputs, T)
@@ -96,22 +122,24 @@ def transient(name, graph):
     out_dt = T / SAMPLES
     ref = None
     if HAVE_NGSPICE:
-        ref, row["tight_s"] = timed(run_ngspice, c, proto, dt=out_dt, record=("x",), **TIGHT)
+        ref, row["tight_s"] = tight_reference(c, proto, name, cache)
         for reltol in RELTOLS:
             # ngspice's own points, put on the output grid by PCHIP (its `interp` option, linear
             # between steps as long as the output step, is off by up to 2e-4 here)
-            spice, row["spice_wall"] = timed(run_ngspice, c, proto, dt=out_dt, record=("x",), t_eval=ref.t,
-                                             **{**DEFAULTS, "reltol": reltol})
+            runs = [timed(run_ngspice, c, proto, dt=out_dt, record=("x",), t_eval=ref.t,
+                          **{**DEFAULTS, "reltol": reltol}) for _ in range(repeat)]
+            spice = runs[-1][0]
+            row["spice_wall"] = min(w for _, w in runs)
+            row["spice_s"] = min(r.stats.get("analysis_time", w) for r, w in runs)
             row["spice_dx"] = float(np.abs(spice.x - ref.x).max())
             if row["spice_dx"] <= TARGET:
                 break
         row["spice_reltol"] = reltol
-        row["spice_s"] = spice.stats.get("analysis_time", row["spice_wall"])
     best = None
     for method, j in CANDIDATES:
         dt = out_dt / 2**j
         simulate(c, protocol(net.inputs, net.outputs, 3 * dt), dt=dt, method=method, record=("x",))  # warm-up
-        res, wall = timed(simulate, c, proto, dt=dt, method=method, record=("x",), record_every=2**j)
+        res, wall = best_of(repeat, simulate, c, proto, dt=dt, method=method, record=("x",), record_every=2**j)
         dx = None if ref is None else float(np.abs(res.x - ref.x).max())
         if (dx is None or dx <= TARGET) and (best is None or wall < best[4]):
             best = (method, dt, res.stats["steps"], dx, wall)
@@ -126,13 +154,13 @@ def transient(name, graph):
 
 
 # ------------------------------------------------------------------ 2./3. large crossbars, scaling
-def crossbar_steps(n, steps, dt=1e-5):
+def crossbar_steps(n, steps, dt=1e-5, repeat=1):
     """Forward-Euler steps of an n x n crossbar with 1 ohm wires: (seconds per step, nodes, devices)."""
     net = Network.from_graph(crossbar(n, n, r_wire=1.0), DEVICE, x0="random", seed=0)
     c = net.compile()
     simulate(c, protocol(net.inputs, net.outputs, 2 * dt), dt=dt, method="euler", record=("x",))  # warm-up
-    res, wall = timed(simulate, c, protocol(net.inputs, net.outputs, steps * dt), dt=dt, method="euler",
-                      record=("x",), record_every=max(1, steps // 10))
+    res, wall = best_of(repeat, simulate, c, protocol(net.inputs, net.outputs, steps * dt), dt=dt, method="euler",
+                        record=("x",), record_every=max(1, steps // 10))
     return wall / steps, c.n_nodes, int(c.dynamic.sum()), res.stats.get("engine")
 
 
@@ -257,6 +285,13 @@ def machine():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small circuits only (about a minute)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed runs of each transient (memsim and ngspice), the least time counts (default 3)")
+    ap.add_argument("--ref-cache", metavar="DIR",
+                    help="keep the tight ngspice references in DIR (reused by a later run: they are not timed)")
+    ap.add_argument("--no-256", action="store_true", help="skip the 256x256 crossbar (about three minutes)")
+    ap.add_argument("--transients-only", action="store_true",
+                    help="only the transient and per-step tables (no learning loop, no ensemble)")
     ap.add_argument("--child-crossbar256", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_crossbar256:
@@ -276,7 +311,7 @@ def main() -> None:
           "memsim method | memsim dt (s) | memsim steps | memsim s | speed ratio | memsim max abs dx | tight ngspice ref s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, graph in cases:
-        r = transient(name, graph)
+        r = transient(name, graph, repeat=max(1, args.repeat), cache=args.ref_cache)
         print(f"| {r['case']} | {r['devices']} | {r['nodes']} | {fmt(r.get('spice_reltol'), 'g')} "
               f"| {fmt(r.get('spice_s'))} | {fmt(r.get('spice_wall'))} "
               f"| {fmt(r.get('spice_dx'), '.1e')} | {r['method']} | {r['dt']:.3g} | {r['steps']} | {r['memsim_s']:.3g} "
@@ -288,10 +323,11 @@ def main() -> None:
     scale_n = [16, 32, 64] if args.quick else [16, 32, 64, 128]
     points = []
     for n in scale_n:
-        per_step, nodes, devices, engine = crossbar_steps(n, 200 if n <= 64 else 50)
+        per_step, nodes, devices, engine = crossbar_steps(n, 200 if n <= 64 else 50, repeat=max(1, args.repeat))
         points.append((nodes, per_step))
         print(f"| {n}x{n} | {devices} | {nodes} | {engine} | {per_step * 1e3:.3g} |", flush=True)
-    if not args.quick:
+    big = None
+    if not (args.quick or args.no_256):
         big = run_crossbar256()
         points.append((big["nodes"], big["per_step"]))
         print(f"| 256x256 | {big['devices']} | {big['nodes']} | {big['engine']} | {big['per_step'] * 1e3:.3g} |")
@@ -300,10 +336,12 @@ def main() -> None:
     slope_big = np.polyfit(nodes[-3:], cost[-3:], 1)[0]
     print(f"\nfitted exponent b (time per step ~ n^b): {slope:.2f} over all sizes, {slope_big:.2f} over the "
           f"three largest")
-    if not args.quick:
+    if big is not None:
         print(f"\n256x256 crossbar with wires: 1,000 Euler steps in {big['per_step'] * 1000:.1f} s, "
               f"peak resident memory {big['peak_mib']:.0f} MiB (child process)")
 
+    if args.transients_only:
+        return
     n_pres = 20 if args.quick else 100
     print(f"\n## Learning-style loop on 2-4-2: {n_pres} presentations of {PRESENTATION * 1e3:g} ms "
           f"({round(PRESENTATION / PRES_DT)} steps)\n")

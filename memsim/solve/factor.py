@@ -36,7 +36,7 @@ _CHOLMOD_HINT = (
     'then pip install "memsim[cholmod]"'
 )
 
-__all__ = ["Backend", "SparseSPDFactor", "csc_scatter_map"]
+__all__ = ["Backend", "SparseSPDFactor", "csc_scatter_map", "mmd_ordering"]
 
 
 def csc_scatter_map(
@@ -89,6 +89,30 @@ def csc_scatter_map(
     indptr = np.concatenate(([0], np.cumsum(counts))).astype(idx)
     pattern = sp.csc_matrix((np.ones(uniq.size), indices, indptr), shape=(n, n))
     return pattern, positions.astype(np.intp).reshape(-1)
+
+
+def mmd_ordering(pattern: sp.csc_matrix) -> np.ndarray:
+    """SuperLU's multiple minimum degree ordering of a symmetric pattern (new -> old).
+
+    SuperLU computes the ordering of ``A + A^T`` from the structure only; it is run once on an
+    SPD stand-in with this pattern (off-diagonals -1, diagonal the column's entry count).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> q = mmd_ordering(sp.csc_matrix(sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(4, 4))))
+    >>> sorted(q.tolist())
+    [0, 1, 2, 3]
+    """
+    p = sp.csc_matrix(pattern, dtype=np.float64)
+    n = p.shape[0]
+    degree = np.diff(p.indptr)  # entries per column, diagonal included
+    col = np.repeat(np.arange(n), degree)
+    standin = p.copy()
+    standin.data = np.where(p.indices == col, degree[col].astype(np.float64), -1.0)
+    lu = splu(standin, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    # Column i of A sits at position perm_c[i] of the factor: new -> old order is argsort.
+    return np.argsort(lu.perm_c)
 
 
 def _import_cholmod() -> Any:
@@ -186,17 +210,9 @@ class SparseSPDFactor:
             self._init_splu_ordering(p)
 
     def _init_splu_ordering(self, p: sp.csc_matrix) -> None:
-        # SuperLU computes its multiple minimum degree ordering of A + A^T from the structure only;
-        # run it once on an SPD stand-in with this pattern (off-diagonals -1, diagonal degree + 1).
         n = self.n
-        degree = np.diff(p.indptr)  # entries per column, diagonal included
-        col = np.repeat(np.arange(n), degree)
-        standin = p.copy()
-        standin.data = np.where(p.indices == col, degree[col].astype(np.float64), -1.0)
-        lu = splu(standin, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
-        # Column i of A sits at position perm_c[i] of the factor: new -> old order is argsort.
-        q = np.argsort(lu.perm_c)
+        col = np.repeat(np.arange(n), np.diff(p.indptr))
+        q = mmd_ordering(p)
         qinv = np.empty(n, dtype=np.intp)
         qinv[q] = np.arange(n)
         # Permuted matrix P A P^T in CSC order: data_perm = data[self._take].

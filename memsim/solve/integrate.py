@@ -23,6 +23,7 @@ from memsim.solve.nodal import find_islands, solve_nodal
 from memsim.solve.protocol import PWL, CompiledSegment, Segment, Sine, compile_protocol
 from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
+from memsim.solve.sparse_step import SparseStepper
 from memsim.solve.stepper import adaptive_python, integrate_python, numpy_rates, record_sample
 
 __all__ = ["simulate", "prepare", "Prepared", "Method", "Solver", "MAX_STEPS", "MAX_MEMORY", "MIN_STEPS_PER_PERIOD"]
@@ -32,6 +33,13 @@ Solver = Literal["auto", "dense", "sparse", "numpy"]
 
 #: Largest reduced system solved densely by ``solver="auto"``.
 DENSE_MAX_NODES = 256
+#: Fixed-step methods on the compiled sparse path: from this many free nodes up to
+#: ``DENSE_MAX_NODES``, ``solver="auto"`` is dense only when the reduced system has more than
+#: ``_DENSE_MIN_ENTRIES`` entries per row (layered networks). Sparse graphs such as crossbars
+#: with wires are faster on the compiled sparse path there (measured: equal at 60 free nodes,
+#: 2x at 112, 6.6x at 264), layered ones about equal at 128.
+_SPARSE_MIN_NODES = 64
+_DENSE_MIN_ENTRIES = 16
 #: Ensembles of at least this many copies spread their copies over threads.
 _PARALLEL_MIN_COPIES = 8
 #: Bound on the elements of one block of time-dependent drive voltages.
@@ -114,6 +122,21 @@ def _slots(net: CompiledNetwork, open_: np.ndarray, driven: np.ndarray) -> tuple
     return slot, n_free
 
 
+def _auto_engine(net: CompiledNetwork, open_: np.ndarray, slot: np.ndarray, n_free: np.ndarray, method: str,
+                 factor_backend: str, stochastic: bool) -> str:
+    """The engine of ``solver="auto"`` for one segment (see ``DENSE_MAX_NODES``)."""
+    nf = int(n_free.max())
+    if nf > DENSE_MAX_NODES:
+        return "sparse"
+    compiled_sparse = method in kn.METHODS and factor_backend == "auto" and not stochastic
+    if nf < _SPARSE_MIN_NODES or not compiled_sparse:
+        return "dense"
+    c = int(np.argmax(n_free))
+    s_u, s_v = slot[c][net.edge_u], slot[c][net.edge_v]
+    entries = 2 * np.count_nonzero(~open_[c] & (s_u >= 0) & (s_v >= 0)) + nf  # at most, L_FF
+    return "dense" if entries > _DENSE_MIN_ENTRIES * nf else "sparse"
+
+
 def _stage_offsets(method: str) -> np.ndarray:
     return {"euler": np.array([0.0]), "heun": np.array([0.0, 1.0]), "rk4": np.array([0.0, 0.5, 1.0])}[method]
 
@@ -192,7 +215,12 @@ def simulate(
     solver : {"auto", "dense", "sparse", "numpy"}
         Electrical solve: compiled dense Cholesky, sparse factorisation, or the
         plain NumPy reference (slow; for testing). ``"auto"`` picks dense up to
-        ``DENSE_MAX_NODES`` free nodes.
+        ``DENSE_MAX_NODES`` free nodes, except for fixed-step methods on sparse
+        graphs of 64 or more free nodes (crossbars with wires): sparse. The
+        sparse path of the fixed-step methods is compiled (its own ``L D L^T``
+        in numba, :mod:`memsim.solve.sparse_step`) when ``factor_backend`` is
+        ``"auto"`` and no device is stochastic; otherwise it runs in Python
+        around CHOLMOD or SuperLU (:class:`memsim.solve.sparse.SparseElectrical`).
     low_rank_max : int
         Sparse path: most changed devices handled by a Woodbury update.
     refine_max : int
@@ -519,7 +547,7 @@ def prepare(
         slots.append((slot, n_free))
         engine = solver
         if engine == "auto":
-            engine = "dense" if n_free.max() <= DENSE_MAX_NODES else "sparse"
+            engine = _auto_engine(net, open_, slot, n_free, method, factor_backend, bool(np.any(stoch)))
         engines.append(engine)
         drives.append(None if seg.time_dependent else
                       np.ascontiguousarray(np.broadcast_to(seg.constant[None, None], (1, offsets.size, k, seg.driven.size))))
@@ -666,8 +694,12 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
     buffers = tuple(bufs[q] for q in RECORDABLE)
     mcode = kn.METHODS[method]
     written = 0
-    py_solve = None
-    if engine != "dense":
+    py_solve = steppers = None
+    if engine == "sparse" and opts["factor_backend"] == "auto" and not np.any(stoch):
+        steppers = [SparseStepper(open_[c], net.edge_u, net.edge_v, net.leak, slot[c], n_free[c],
+                                  low_rank_max=opts["low_rank_max"], refine_max=opts["refine_max"])
+                    for c in range(k)]
+    elif engine != "dense":
         py_solve = _solvers(net, engine, prm, open_, slot, n_free, seg.driven, stats,
                             opts["low_rank_max"], opts["factor_backend"], opts["refine_max"])
     for s0, n, vd, vstep in _drive_blocks(seg, t_start, h, n_steps, offsets, k, constant):
@@ -683,6 +715,12 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
             written += rows
             stats.solves += evals
             stats.factorizations += evals
+        elif steppers is not None:
+            for c, stepper in enumerate(steppers):
+                rows = stepper.advance(c, x, prm, net.model, scale, still, open_, net.edge_u, net.edge_v, net.leak,
+                                       slot, seg.driven, vd, vstep, tb, h, n, mcode, step0 + s0, record_every,
+                                       r + written, final, rec_t, buffers, stats)
+            written += rows
         else:
             written += integrate_python(
                 py_solve, x, prm, net.model, scale, still, stoch, net.leak, net.edge_u, net.edge_v,

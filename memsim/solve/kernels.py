@@ -125,20 +125,26 @@ def _sigmoid(z):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _drift_rate(p, e, x, i):
+    """Unbounded dx/dt of linear-ion-drift device ``e`` carrying current ``i``."""
+    w = p[e, 3]
+    f = 1.0
+    xw = min(max(x, _INSIDE_LO), _INSIDE_HI)  # windows: never exactly on a bound
+    # every window in a form exact near both bounds (twins in memsim.devices.functions)
+    if w == 1.0:
+        f = _joglekar(p[e, 4], xw)
+    elif w == 2.0:
+        f = _biolek(p[e, 4], xw, i)
+    elif w == 3.0:
+        f = -p[e, 5] * math.expm1(p[e, 4] * math.log1p(-xw * (1.0 - xw)))
+    return p[e, 2] * i * f
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _rate_one(m, p, e, x, v, i):
     """Unbounded dx/dt of device ``e`` (row ``e`` of the packed parameters ``p``)."""
     if m == 1:  # linear ion drift
-        w = int(p[e, 3])
-        f = 1.0
-        xw = min(max(x, _INSIDE_LO), _INSIDE_HI)  # windows: never exactly on a bound
-        # every window in a form exact near both bounds (twins in memsim.devices.functions)
-        if w == 1:
-            f = _joglekar(p[e, 4], xw)
-        elif w == 2:
-            f = _biolek(p[e, 4], xw, i)
-        elif w == 3:
-            f = -p[e, 5] * math.expm1(p[e, 4] * math.log1p(-xw * (1.0 - xw)))
-        return p[e, 2] * i * f
+        return _drift_rate(p, e, x, i)
     if m == 2:  # VTEAM
         if p[e, 6] <= v <= p[e, 7]:
             return 0.0
@@ -180,42 +186,45 @@ def device_rate(model, params, x, v, i):
 
 @njit(cache=True, error_model="numpy")
 def _cholesky_solve(a, b, n):
-    """Solve ``a[:n,:n] y = b[:n]`` in place by ``L D L^T`` (a SPD); False if not SPD.
+    """Solve ``a[:n,:n] y = b[:n]`` in place by ``L D L^T`` (a SPD, both triangles); False if not SPD.
 
-    Square-root free, one reciprocal per column: the small systems of the
-    dense path are latency-bound, so divisions and square roots dominate.
-    On return the strict lower triangle of ``a`` holds ``L`` and the
-    diagonal ``1 / D``.
+    Right-looking on the upper triangle (``U = L^T`` row by row): eliminating
+    column ``k`` subtracts a multiple of row ``k`` from each later row ``i``
+    with ``a[k, i] != 0``, a contiguous loop the compiler vectorises (its
+    index is unsigned: numba's test for negative indices would prevent it).
+    Rows whose entry is zero are skipped, which is exact (they would subtract
+    zero) and skips most of the work on layered networks, where the nodes of
+    one layer are not connected to each other. On return the strict upper
+    triangle of ``a`` holds ``L^T`` and the diagonal ``D``.
     """
-    for j in range(n):
-        d = a[j, j]
-        for k in range(j):
-            ljk = a[j, k]
-            d -= ljk * ljk * a[k, k]
-            # a[k, k] holds D_k here (replaced by 1 / D_k below, after use)
+    un = np.uint64(n)
+    for k in range(n):
+        d = a[k, k]
         if not d > 0.0:
             return False
         inv = 1.0 / d
-        for i in range(j + 1, n):
-            t = a[i, j]
-            for k in range(j):
-                t -= a[i, k] * a[j, k] * a[k, k]
-            a[i, j] = t * inv
-        a[j, j] = d
-    for j in range(n):
-        a[j, j] = 1.0 / a[j, j]
-    for i in range(n):  # forward: L y = b (unit diagonal)
-        t = b[i]
-        for k in range(i):
-            t -= a[i, k] * b[k]
-        b[i] = t
-    for i in range(n):  # diagonal: D z = y
-        b[i] *= a[i, i]
-    for i in range(n - 1, -1, -1):  # backward: L^T w = z
-        t = b[i]
-        for k in range(i + 1, n):
-            t -= a[k, i] * b[k]
-        b[i] = t
+        ak = a[k]
+        for i in range(k + 1, n):
+            u = ak[i]
+            if u != 0.0:
+                f = u * inv
+                ai = a[i]
+                for j in range(np.uint64(i), un):
+                    ai[j] -= f * ak[j]
+        for i in range(np.uint64(k + 1), un):
+            ak[i] *= inv
+    for k in range(n):  # forward: L y = b (unit diagonal), by rows of L^T
+        yk = b[k]
+        if yk != 0.0:
+            ak = a[k]
+            for i in range(np.uint64(k + 1), un):
+                b[i] -= ak[i] * yk
+    for k in range(n - 1, -1, -1):  # diagonal and backward: L^T x = D^-1 y
+        ak = a[k]
+        t = b[k] / ak[k]
+        for i in range(np.uint64(k + 1), un):
+            t -= ak[i] * b[i]
+        b[k] = t
     return True
 
 
@@ -282,8 +291,16 @@ def _stage_rates(x, params, model, scale, still, stoch, dv, cur, out):
         if still[e] or stoch[e]:
             out[e] = 0.0
             continue
-        r = _rate_one(model[e], params, e, x[e], dv[e], cur[e]) * scale[e]
-        if (x[e] <= 0.0 and r < 0.0) or (x[e] >= 1.0 and r > 0.0):
+        xe = x[e]
+        m = model[e]
+        # linear drift peeled off the general dispatch: the compiler then keeps the most common
+        # model's path free of the others' branches (2.2x faster on 6,656 such devices)
+        if m == 1:
+            r = _drift_rate(params, e, xe, cur[e])
+        else:
+            r = _rate_one(m, params, e, xe, dv[e], cur[e])
+        r *= scale[e]
+        if (xe <= 0.0 and r < 0.0) or (xe >= 1.0 and r > 0.0):
             r = 0.0
         out[e] = r
 

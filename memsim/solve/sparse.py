@@ -13,9 +13,15 @@ stops converging fast::
 
     A = A0 + U C U^T,  C = diag(dg),  U[:, j] = e_{u_j} - e_{v_j}
     A^-1 b = y - Z (I + C U^T Z)^-1 C U^T y,   y = A0^-1 b,  Z = A0^-1 U.
+
+:class:`SparseElectrical` runs in NumPy around CHOLMOD or SuperLU; the
+fixed-step methods use the same rules compiled (:mod:`memsim.solve.sparse_step`,
+on the index arrays of :func:`nodal_system`), with this class as their twin.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,12 +29,79 @@ import scipy.sparse as sp
 from memsim.solve.factor import SparseSPDFactor, csc_scatter_map
 from memsim.solve.kernels import SLOT_DRIVEN, SLOT_ISLAND, device_conductance
 
-__all__ = ["SparseElectrical", "SolveStats", "REFINE_TOL"]
+__all__ = ["SparseElectrical", "SolveStats", "REFINE_TOL", "NodalSystem", "nodal_system"]
 
 #: The preconditioned iteration stops when the estimated error (the
 #: preconditioned residual) is below this fraction of the solution's largest
 #: entry (about 4500 ulp of double precision).
 REFINE_TOL = 1e-12
+
+
+class NodalSystem(NamedTuple):
+    """Index arrays assembling the reduced system ``L_FF v_F = b`` of one configuration.
+
+    Built once per segment by :func:`nodal_system`; each step scatters
+    conductances through them (NumPy in :class:`SparseElectrical`, numba in
+    :mod:`memsim.solve.sparse_step`).
+    """
+
+    island_edge: np.ndarray  #: (M,) bool, edges between two floating-island nodes (no voltage)
+    free_nodes: np.ndarray  #: (F,) node index of each free slot (slot j is free_nodes[j])
+    ent_edge: np.ndarray  #: (E,) edge of each off-diagonal/diagonal conductance entry
+    ent_sign: np.ndarray  #: (E,) +1 (diagonal) or -1 (off-diagonal)
+    leak_vals: np.ndarray  #: (F,) leak conductance (S) on each free node's diagonal
+    pos: np.ndarray  #: (E + F,) position in the CSC data of each entry, then of each leak
+    indptr: np.ndarray  #: (F + 1,) CSC column pointers of the pattern (int64)
+    indices: np.ndarray  #: (nnz,) CSC row indices, sorted within columns (int64)
+    nnz: int  #: stored entries of the pattern
+    rhs_edge: np.ndarray  #: edges from a free node to a driven one
+    rhs_row: np.ndarray  #: the free slot of each
+    rhs_node: np.ndarray  #: the driven node of each
+    sys_edge: np.ndarray  #: live edges touching a free node (those a Woodbury update may concern)
+
+
+def nodal_system(open_, edge_u, edge_v, leak, slot, n_free) -> NodalSystem:
+    """Build the :class:`NodalSystem` of node slots ``slot`` and open edges ``open_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> slot = np.array([SLOT_DRIVEN, 0, SLOT_DRIVEN])  # a - b - c, b free
+    >>> s = nodal_system(np.zeros(2, bool), np.array([0, 1]), np.array([1, 2]), np.zeros(3), slot, 1)
+    >>> s.nnz, s.rhs_edge.tolist(), s.rhs_node.tolist()
+    (1, [1, 0], [2, 0])
+    """
+    su = slot[edge_u]
+    sv = slot[edge_v]
+    live = ~open_
+    island_edge = (su == SLOT_ISLAND) & (sv == SLOT_ISLAND)
+    both = live & (su >= 0) & (sv >= 0)
+    only_u = live & (su >= 0) & (sv < 0)
+    only_v = live & (sv >= 0) & (su < 0)
+    eb, eu, ev = np.flatnonzero(both), np.flatnonzero(only_u), np.flatnonzero(only_v)
+    free_nodes = np.flatnonzero(slot >= 0)
+    rows = np.concatenate([su[eb], sv[eb], su[eb], sv[eb], su[eu], sv[ev], slot[free_nodes]])
+    cols = np.concatenate([su[eb], sv[eb], sv[eb], su[eb], su[eu], sv[ev], slot[free_nodes]])
+    ent_edge = np.concatenate([eb, eb, eb, eb, eu, ev])
+    ent_sign = np.concatenate([np.ones(2 * eb.size), -np.ones(2 * eb.size), np.ones(eu.size + ev.size)])
+    n_free = int(n_free)
+    if n_free:
+        pattern, pos = csc_scatter_map(rows, cols, n_free)
+        indptr, indices, nnz = pattern.indptr.astype(np.int64), pattern.indices.astype(np.int64), pattern.nnz
+    else:
+        pos, indptr, indices, nnz = np.zeros(0, np.intp), np.zeros(1, np.int64), np.zeros(0, np.int64), 0
+    # right-hand side: driven neighbours of free nodes
+    du = live & (su >= 0) & (sv == SLOT_DRIVEN)
+    dv_ = live & (sv >= 0) & (su == SLOT_DRIVEN)
+    return NodalSystem(
+        island_edge=island_edge, free_nodes=free_nodes, ent_edge=ent_edge, ent_sign=ent_sign,
+        leak_vals=np.asarray(leak[free_nodes], dtype=float), pos=pos, indptr=indptr, indices=indices, nnz=int(nnz),
+        rhs_edge=np.concatenate([np.flatnonzero(du), np.flatnonzero(dv_)]),
+        rhs_row=np.concatenate([su[du], sv[dv_]]),
+        rhs_node=np.concatenate([edge_v[du], edge_u[dv_]]),
+        # Woodbury columns: every edge that touches a free node
+        sys_edge=np.flatnonzero(live & ((su >= 0) | (sv >= 0))),
+    )
 
 
 class SolveStats:
@@ -78,34 +151,18 @@ class SparseElectrical:
         self.driven = driven
         self.low_rank_max = int(low_rank_max)
         self.stats = stats if stats is not None else SolveStats()
-        su = slot[edge_u]
-        sv = slot[edge_v]
-        live = ~open_
-        self.island_edge = (su == SLOT_ISLAND) & (sv == SLOT_ISLAND)
-        both = live & (su >= 0) & (sv >= 0)
-        only_u = live & (su >= 0) & (sv < 0)
-        only_v = live & (sv >= 0) & (su < 0)
-        eb, eu, ev = np.flatnonzero(both), np.flatnonzero(only_u), np.flatnonzero(only_v)
-        free_nodes = np.flatnonzero(slot >= 0)
-        self.free_nodes = free_nodes
-        rows = np.concatenate([su[eb], sv[eb], su[eb], sv[eb], su[eu], sv[ev], slot[free_nodes]])
-        cols = np.concatenate([su[eb], sv[eb], sv[eb], su[eb], su[eu], sv[ev], slot[free_nodes]])
-        self._ent_edge = np.concatenate([eb, eb, eb, eb, eu, ev])
-        self._ent_sign = np.concatenate([np.ones(2 * eb.size), -np.ones(2 * eb.size), np.ones(eu.size + ev.size)])
-        self._leak_vals = leak[free_nodes]
+        sys_ = nodal_system(open_, edge_u, edge_v, leak, slot, self.n_free)
+        self.island_edge = sys_.island_edge
+        self.free_nodes = sys_.free_nodes
+        self._ent_edge, self._ent_sign, self._leak_vals = sys_.ent_edge, sys_.ent_sign, sys_.leak_vals
         self.factor = None
         if self.n_free:
-            pattern, self._pos = csc_scatter_map(rows, cols, self.n_free)
+            self._pos = sys_.pos
+            self._nnz = sys_.nnz
+            pattern = sp.csc_matrix((np.ones(sys_.nnz), sys_.indices, sys_.indptr), shape=(self.n_free,) * 2)
             self.factor = SparseSPDFactor(pattern, backend=backend)
-            self._nnz = pattern.nnz
-        # right-hand side: driven neighbours of free nodes
-        du = live & (su >= 0) & (sv == SLOT_DRIVEN)
-        dv_ = live & (sv >= 0) & (su == SLOT_DRIVEN)
-        self._rhs_edge = np.concatenate([np.flatnonzero(du), np.flatnonzero(dv_)])
-        self._rhs_row = np.concatenate([su[du], sv[dv_]])
-        self._rhs_node = np.concatenate([edge_v[du], edge_u[dv_]])
-        # Woodbury columns: every edge that touches a free node
-        self._sys_edge = np.flatnonzero(live & ((su >= 0) | (sv >= 0)))
+        self._rhs_edge, self._rhs_row, self._rhs_node = sys_.rhs_edge, sys_.rhs_row, sys_.rhs_node
+        self._sys_edge = sys_.sys_edge
         self._g_fact = None
         self._stale = False
         self._x_last: np.ndarray | None = None

@@ -2,8 +2,10 @@
 
 :func:`integrate_python` is the plain-NumPy twin of
 :func:`memsim.solve.kernels.integrate_dense` (same schemes, bounds and
-recording rules) and the time loop of the sparse path, where each step's cost
-is dominated by the sparse factorisation rather than by Python.
+recording rules) and, around :class:`memsim.solve.sparse.SparseElectrical`,
+of the compiled sparse loop :func:`memsim.solve.sparse_step.integrate_sparse`;
+it is also the sparse path itself for stochastic switches and for an explicit
+``factor_backend`` (CHOLMOD or SuperLU).
 """
 
 from __future__ import annotations
