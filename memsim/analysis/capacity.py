@@ -396,8 +396,11 @@ def _train_set(net: Network, p: int, j: int, base: int, opts: dict) -> tuple[np.
 
 
 def _scan(net: Network, base: int, opts: dict, p_limit: int, n_sets: int, threshold: float, confidence: float,
-          early_stop: bool, workers: int, progress: bool) -> tuple[list[int], list[int], list[float]]:
-    """Train the sets of sizes ``1, 2, ...`` until the early stop: (sizes, successes, mean presentations).
+          early_stop: bool, workers: int, progress: bool) -> tuple[list[int], list[int], list[float], list]:
+    """Train the sets of sizes ``1, 2, ...`` until the early stop.
+
+    Returns (sizes, successes, mean presentations to learn, per-copy trial rows
+    ``(p, set, copy, learned, eras, presentations)``).
 
     Results are read in ``(p, j)`` order and the stop after size ``p`` is
     decided from the sets of size ``p`` alone, so the numbers do not depend on
@@ -416,7 +419,7 @@ def _scan(net: Network, base: int, opts: dict, p_limit: int, n_sets: int, thresh
     flight: dict[int, cf.Future] = {}  # set index -> future, in submission order
     nxt = done = 0  # next set to submit; sets read so far
     k = 0  # successes so far at the size being read
-    ps, succ, pres, ptl = [], [], [], []
+    ps, succ, pres, ptl, rows = [], [], [], [], []
     bar = tqdm(total=total, unit="set", desc="capacity", disable=not progress)
     pool = process_pool(workers)
     try:
@@ -433,10 +436,13 @@ def _scan(net: Network, base: int, opts: dict, p_limit: int, n_sets: int, thresh
             if not head.done():  # wait for the set to read next, or for a free worker to refill
                 cf.wait([f for f in flight.values() if not f.done()], return_when=cf.FIRST_COMPLETED)
                 continue
-            learned, presentations = flight.pop(done).result()
+            learned, eras, presentations = flight.pop(done).result()
+            j = done % n_sets
             done += 1
-            k += learned
-            ptl.extend(presentations)
+            k += int(learned.sum())
+            ptl.extend(presentations[learned].tolist())
+            rows.extend(zip([p] * copies, [j] * copies, range(copies), learned.tolist(), eras.tolist(),
+                            presentations.tolist()))
             bar.update(1)
             bar.set_postfix(p=p, learned=f"{k}/{(done - (p - 1) * n_sets) * copies}")
             if done % n_sets:
@@ -451,7 +457,7 @@ def _scan(net: Network, base: int, opts: dict, p_limit: int, n_sets: int, thresh
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # after an error: drop the sets not started
         bar.close()
-    return ps, succ, pres
+    return ps, succ, pres, rows
 
 
 def empirical_capacity(
@@ -638,36 +644,9 @@ def empirical_capacity(
             "variability": variability, "source_resistance": source_resistance, "prune_below": prune_below,
             "prune_fraction": prune_fraction, "controller": controller}
     base = int(np.random.default_rng(seed).integers(2**62))
-<<<<<<< HEAD
-    from tqdm.auto import tqdm
-
-    ps, succ, pres, rows = [], [], [], []
-    stopped = False
-    bar = tqdm(total=p_limit * n_sets, unit="set", desc="capacity", disable=not progress)
-    with bar, process_pool(workers) as pool:
-        for p in range(1, p_limit + 1):
-            k, ptl = 0, []
-            futures = [pool.submit(_train_set, net, p, j, base, opts) for j in range(n_sets)]
-            for j, fut in enumerate(futures):  # in set order: the same numbers whatever the completion order
-                learned, eras, presentations = fut.result()
-                k += int(learned.sum())
-                ptl.extend(presentations[learned].tolist())
-                rows.extend(zip([p] * copies, [j] * copies, range(copies), learned.tolist(), eras.tolist(),
-                                presentations.tolist()))
-                bar.update(1)
-                bar.set_postfix(p=p, learned=f"{k}/{(j + 1) * copies}")
-            ps.append(p)
-            succ.append(k)
-            pres.append(float(np.mean(ptl)) if ptl else float("nan"))
-            _, hi = wilson_interval(k, n_sets * copies, confidence)
-            if early_stop and hi < threshold:
-                stopped = p < p_limit
-                break
-        bar.total = bar.n  # an early stop ends the bar at what was done
-=======
-    ps, succ, pres = _scan(net, base, opts, p_limit, n_sets, threshold, confidence, early_stop, workers, progress)
+    ps, succ, pres, rows = _scan(net, base, opts, p_limit, n_sets, threshold, confidence, early_stop, workers,
+                                 progress)
     stopped = len(ps) < p_limit
->>>>>>> cores
     n = np.full(len(ps), n_sets * copies, dtype=np.int64)
     k_arr = np.array(succ, dtype=np.int64)
     low, high = wilson_interval(k_arr, n, confidence)
