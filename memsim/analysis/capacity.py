@@ -425,7 +425,8 @@ def _scan(net: Network, base: int, opts: dict, p_limit: int, n_sets: int, thresh
     try:
         while done < total:
             p = done // n_sets + 1  # the size being read
-            ahead = p + 1 if workers > 1 and (not early_stop or wilson_interval(k, trials, confidence)[1] >= threshold) else p
+            ruled_out = not early_stop or wilson_interval(k, trials, confidence)[1] >= threshold
+            ahead = p + 1 if workers > 1 and ruled_out else p  # the largest size that may be submitted
             # at most `workers` sets running or queued (workers=1: the set runs at submit, read it at once)
             while nxt < total and nxt // n_sets + 1 <= ahead and (
                     len(flight) if workers == 1 else sum(not f.done() for f in flight.values())) < workers:

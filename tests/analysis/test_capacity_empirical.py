@@ -245,12 +245,12 @@ def test_controller_configurations_and_the_symmetric_gramian():
 
 
 def reachable_then_not(p: int, rng: np.random.Generator):
-    """p = 1: one pattern to the reachable output 0 (learned in the first era); p >= 2: all to the unreachable output 1."""
+    """p = 1: one pattern to the reachable output 0 (learned in the first era); p >= 2: all to the unreachable 1."""
     return classification(np.eye(3)[:p], [0 if p == 1 else 1] * p, 2)
 
 
 class RecordingPool(cf.ThreadPoolExecutor):
-    """Two threads that log when each set is submitted and done, holding set ``hold`` back so sets finish out of order."""
+    """Two threads logging when each set is submitted and done; set ``hold`` is held back (sets finish out of order)."""
 
     def __init__(self, hold: tuple[int, int]) -> None:
         super().__init__(max_workers=2)
