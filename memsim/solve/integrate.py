@@ -777,6 +777,8 @@ def _on_threads(kernel, k: int, args: tuple) -> int:
 
     The copies are independent, so the split does not change any number.
     """
+    if k < 2 * _PARALLEL_MIN_COPIES:  # one chunk: no thread pool (and numba's threads are not started)
+        return int(kernel(0, k, *args))
     import numba
 
     n = min(numba.get_num_threads(), k // _PARALLEL_MIN_COPIES)
