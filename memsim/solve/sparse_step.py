@@ -43,7 +43,7 @@ from memsim.solve import kernels as kn
 from memsim.solve.ldl import factor_flops, fill_reducing_order, ldl_groups, ldl_numeric, ldl_solve
 from memsim.solve.sparse import REFINE_TOL, NodalSystem, SolveStats, nodal_system
 
-__all__ = ["SparseStepper", "integrate_sparse"]
+__all__ = ["SparseStepper", "integrate_sparse", "sparse_steppers"]
 
 #: Counters kept in the int64 state array of a :class:`SparseStepper`.
 _SOLVES, _FACTS, _UPDATES, _REFINES, _HAS_FACT, _STALE, _N_HIST, _N_CACHE, _SINCE, _SINCE_SOLVES = range(10)
@@ -449,29 +449,40 @@ class SparseStepper:
     open_, edge_u, edge_v, leak, slot, n_free : the copy's open edges, the
         network arrays, node slots and number of free nodes.
     low_rank_max, refine_max : as in :func:`memsim.simulate`.
+    like : SparseStepper, optional
+        A stepper of the same configuration (open edges and slots) whose
+        reduced system and symbolic analysis are shared instead of recomputed.
     """
 
     def __init__(self, open_, edge_u, edge_v, leak, slot, n_free, *, low_rank_max: int = 16,
-                 refine_max: int = 10):
+                 refine_max: int = 10, like: SparseStepper | None = None):
         n = int(n_free)
         m = edge_u.shape[0]
         self.low_rank_max = max(0, int(low_rank_max))
         self.refine_max = int(refine_max)
-        self.system: NodalSystem = nodal_system(open_, edge_u, edge_v, leak, slot, n)
-        sy = self.system
-        if n:
-            pattern = sp.csc_matrix((np.ones(sy.nnz), sy.indices, sy.indptr), shape=(n, n))
-            perm, pinv, parent, lp = fill_reducing_order(pattern)
+        if like is not None:
+            self.system, self.refactor_cost = like.system, like.refactor_cost
+            f = like.factor
+            perm, pinv, parent, lp, groups = f.perm, f.pinv, f.parent, f.lp, f.groups
         else:
-            perm = pinv = parent = np.zeros(0, np.int64)
-            lp = np.zeros(1, np.int64)
+            self.system = nodal_system(open_, edge_u, edge_v, leak, slot, n)
+            if n:
+                sy = self.system
+                pattern = sp.csc_matrix((np.ones(sy.nnz), sy.indices, sy.indptr), shape=(n, n))
+                perm, pinv, parent, lp = fill_reducing_order(pattern)
+            else:
+                perm = pinv = parent = np.zeros(0, np.int64)
+                lp = np.zeros(1, np.int64)
+            groups = ldl_groups(parent, lp)
+            #: a numeric factorisation costs about this many solves (ratio of multiply-adds)
+            self.refactor_cost = factor_flops(lp) / max(1, 2 * int(lp[-1]) + 2 * n)
+        sy = self.system
         nnz_l = int(lp[-1])
-        #: a numeric factorisation costs about this many solves (ratio of multiply-adds)
-        self.refactor_cost = factor_flops(lp) / max(1, 2 * nnz_l + 2 * n)
         i64 = np.int64
         self.factor = LDLFactor(perm=perm, pinv=pinv, parent=parent, lp=lp, li=np.zeros(nnz_l, np.uint32),
-                                lx=np.zeros(nnz_l), d=np.ones(n), groups=ldl_groups(parent, lp), y=np.zeros(n), pattern=np.zeros(n, i64),
-                                flag=np.zeros(n, i64), lnz=np.zeros(n, i64), work=np.zeros(n))
+                                lx=np.zeros(nnz_l), d=np.ones(n), groups=groups, y=np.zeros(n),
+                                pattern=np.zeros(n, i64), flag=np.zeros(n, i64), lnz=np.zeros(n, i64),
+                                work=np.zeros(n))
         cap = max(1, self.low_rank_max)
         self.work = StepWork(
             ctr=np.zeros(_N_COUNTERS, i64), g_fact=np.zeros(m), data=np.zeros(sy.nnz), rhs=np.zeros(n),
@@ -500,3 +511,20 @@ class SparseStepper:
             stats.low_rank_updates += int(done[_UPDATES])
             stats.refinements += int(done[_REFINES])
         return int(rows)
+
+
+def sparse_steppers(open_, edge_u, edge_v, leak, slot, n_free, *, low_rank_max: int = 16,
+                    refine_max: int = 10) -> list[SparseStepper]:
+    """One :class:`SparseStepper` per copy; copies of one configuration share their analysis.
+
+    ``open_`` (K, M), ``slot`` (K, N) and ``n_free`` (K,) are per copy.
+    """
+    made: dict[bytes, SparseStepper] = {}
+    out = []
+    for c in range(open_.shape[0]):
+        key = open_[c].tobytes() + slot[c].tobytes()
+        st = SparseStepper(open_[c], edge_u, edge_v, leak, slot[c], n_free[c], low_rank_max=low_rank_max,
+                           refine_max=refine_max, like=made.get(key))
+        made.setdefault(key, st)
+        out.append(st)
+    return out
