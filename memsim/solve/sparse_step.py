@@ -18,8 +18,8 @@ tests compare the two):
 
 Two departures from the twin, neither changing what is solved: conjugate
 gradients start from the node voltages extrapolated in time (a cubic through
-the last four solves; the last solve's voltages when the first error estimate
-says the drive jumped), which on smooth drives starts several orders of
+the last four points of the trajectory, Runge-Kutta stages left out; the last
+point's voltages when the first error estimate says the drive jumped), which on smooth drives starts several orders of
 magnitude closer than the last solution and saves passes (each pass is one
 triangular solve pair); and besides refactorising when a solve nearly failed,
 the kernel refactorises when a solve's cost exceeds the mean cost per solve
@@ -43,13 +43,15 @@ from memsim.solve import kernels as kn
 from memsim.solve.ldl import factor_flops, fill_reducing_order, ldl_groups, ldl_numeric, ldl_solve
 from memsim.solve.sparse import REFINE_TOL, NodalSystem, SolveStats, nodal_system
 
-__all__ = ["SparseStepper", "integrate_sparse"]
+__all__ = ["SparseStepper", "integrate_sparse", "sparse_steppers"]
 
 #: Counters kept in the int64 state array of a :class:`SparseStepper`.
 _SOLVES, _FACTS, _UPDATES, _REFINES, _HAS_FACT, _STALE, _N_HIST, _N_CACHE, _SINCE, _SINCE_SOLVES = range(10)
 _N_COUNTERS = 10
 #: Solutions kept for the starting guess of conjugate gradients (a cubic through the last four).
 _HIST = 4
+#: Solves whose mean cost the refactorisation rule compares (the stages of one RK4 step).
+_RECENT = 4
 
 
 class LDLFactor(NamedTuple):
@@ -87,6 +89,7 @@ class StepWork(NamedTuple):
     changed: np.ndarray  #: (low_rank_max + 1,) changed edges of a Woodbury update
     zc: np.ndarray  #: (cap, F) cached A0^-1 u_e columns
     zc_edge: np.ndarray  #: (cap,) their edges
+    recent: np.ndarray  #: (_RECENT,) int64 costs (solves) of the last conjugate-gradient solves
 
 
 @njit(cache=True, error_model="numpy")
@@ -237,13 +240,17 @@ def _refine(sy, fac, wk, refine_max, refactor_cost, t):
         scale = REFINE_TOL * _max_abs(x)
         if _max_abs(z) <= scale:
             ctr[_REFINES] += it + 1
-            # refactorise before the next solve when this one nearly failed, or when its cost
-            # (in solves) exceeds the mean cost per solve since the factorisation, the
-            # factorisation included: the restart rule of least mean cost
-            ctr[_SINCE] += 1
-            ctr[_SINCE_SOLVES] += ctr[_SOLVES] - solves0
+            # refactorise before the next solve when this one nearly failed, or when the recent
+            # cost per solve (in solves, over the last _RECENT: one Runge-Kutta step's stages
+            # differ) exceeds the mean cost per solve since the factorisation, the factorisation
+            # included: the restart rule of least mean cost
             cost = ctr[_SOLVES] - solves0
-            if it + 2 >= refine_max or cost * ctr[_SINCE] > refactor_cost + ctr[_SINCE_SOLVES]:
+            wk.recent[ctr[_SINCE] % _RECENT] = cost
+            ctr[_SINCE] += 1
+            ctr[_SINCE_SOLVES] += cost
+            n_recent = min(ctr[_SINCE], _RECENT)
+            recent = wk.recent[:n_recent].sum() / n_recent
+            if it + 2 >= refine_max or recent * ctr[_SINCE] > refactor_cost + ctr[_SINCE_SOLVES]:
                 ctr[_STALE] = 1
             return True
         _matvec(sy, wk.data, d, ad)
@@ -343,8 +350,12 @@ def _solve_free(sy, fac, wk, g, slot, edge_u, edge_v, low_rank_max, refine_max, 
 
 @njit(cache=True, error_model="numpy")
 def _electrical(xk, pk, model, ok, edge_u, edge_v, slot, driven, vd, t, sy, fac, wk,
-                low_rank_max, refine_max, refactor_cost, g, v, dv, cur):
-    """Fill ``g, v, dv, cur`` of states ``xk`` and driven voltages ``vd`` at time ``t``."""
+                low_rank_max, refine_max, refactor_cost, g, v, dv, cur, keep=True):
+    """Fill ``g, v, dv, cur`` of states ``xk`` and driven voltages ``vd`` at time ``t``.
+
+    ``keep``: the states are a point of the trajectory (not an intermediate
+    Runge-Kutta stage), whose voltages later starting guesses extrapolate.
+    """
     for e in range(xk.shape[0]):
         g[e] = 0.0 if ok[e] else kn._g_one(model[e], pk, e, xk[e])
     v[:] = np.nan
@@ -356,7 +367,8 @@ def _electrical(xk, pk, model, ok, edge_u, edge_v, slot, driven, vd, t, sy, fac,
             wk.rhs[sy.rhs_row[j]] += g[sy.rhs_edge[j]] * v[sy.rhs_node[j]]
         _assemble(g, sy, wk.data)
         _solve_free(sy, fac, wk, g, slot, edge_u, edge_v, low_rank_max, refine_max, refactor_cost, t)
-        _push(wk, t)
+        if keep:
+            _push(wk, t)
         for j in range(sy.free_nodes.shape[0]):
             v[sy.free_nodes[j]] = wk.sol[j]
     for e in range(xk.shape[0]):
@@ -371,7 +383,7 @@ def _trial(xk, k_prev, a, xs, pk, model, ok, edge_u, edge_v, slot, driven, vd, t
     for e in range(xk.shape[0]):
         xs[e] = kn._bounded(model[e], pk, e, xk[e], a * k_prev[e])
     _electrical(xs, pk, model, ok, edge_u, edge_v, slot, driven, vd, t, sy, fac, wk, low_rank_max, refine_max,
-                refactor_cost, g, v, dv, cur)
+                refactor_cost, g, v, dv, cur, False)
     kn._stage_rates(xs, pk, model, scale, still, stoch, dv, cur, k_out)
 
 
@@ -449,35 +461,46 @@ class SparseStepper:
     open_, edge_u, edge_v, leak, slot, n_free : the copy's open edges, the
         network arrays, node slots and number of free nodes.
     low_rank_max, refine_max : as in :func:`memsim.simulate`.
+    like : SparseStepper, optional
+        A stepper of the same configuration (open edges and slots) whose
+        reduced system and symbolic analysis are shared instead of recomputed.
     """
 
     def __init__(self, open_, edge_u, edge_v, leak, slot, n_free, *, low_rank_max: int = 16,
-                 refine_max: int = 10):
+                 refine_max: int = 10, like: SparseStepper | None = None):
         n = int(n_free)
         m = edge_u.shape[0]
         self.low_rank_max = max(0, int(low_rank_max))
         self.refine_max = int(refine_max)
-        self.system: NodalSystem = nodal_system(open_, edge_u, edge_v, leak, slot, n)
-        sy = self.system
-        if n:
-            pattern = sp.csc_matrix((np.ones(sy.nnz), sy.indices, sy.indptr), shape=(n, n))
-            perm, pinv, parent, lp = fill_reducing_order(pattern)
+        if like is not None:
+            self.system, self.refactor_cost = like.system, like.refactor_cost
+            f = like.factor
+            perm, pinv, parent, lp, groups = f.perm, f.pinv, f.parent, f.lp, f.groups
         else:
-            perm = pinv = parent = np.zeros(0, np.int64)
-            lp = np.zeros(1, np.int64)
+            self.system = nodal_system(open_, edge_u, edge_v, leak, slot, n)
+            if n:
+                sy = self.system
+                pattern = sp.csc_matrix((np.ones(sy.nnz), sy.indices, sy.indptr), shape=(n, n))
+                perm, pinv, parent, lp = fill_reducing_order(pattern)
+            else:
+                perm = pinv = parent = np.zeros(0, np.int64)
+                lp = np.zeros(1, np.int64)
+            groups = ldl_groups(parent, lp)
+            #: a numeric factorisation costs about this many solves (ratio of multiply-adds)
+            self.refactor_cost = factor_flops(lp) / max(1, 2 * int(lp[-1]) + 2 * n)
+        sy = self.system
         nnz_l = int(lp[-1])
-        #: a numeric factorisation costs about this many solves (ratio of multiply-adds)
-        self.refactor_cost = factor_flops(lp) / max(1, 2 * nnz_l + 2 * n)
         i64 = np.int64
         self.factor = LDLFactor(perm=perm, pinv=pinv, parent=parent, lp=lp, li=np.zeros(nnz_l, np.uint32),
-                                lx=np.zeros(nnz_l), d=np.ones(n), groups=ldl_groups(parent, lp), y=np.zeros(n), pattern=np.zeros(n, i64),
-                                flag=np.zeros(n, i64), lnz=np.zeros(n, i64), work=np.zeros(n))
+                                lx=np.zeros(nnz_l), d=np.ones(n), groups=groups, y=np.zeros(n),
+                                pattern=np.zeros(n, i64), flag=np.zeros(n, i64), lnz=np.zeros(n, i64),
+                                work=np.zeros(n))
         cap = max(1, self.low_rank_max)
         self.work = StepWork(
             ctr=np.zeros(_N_COUNTERS, i64), g_fact=np.zeros(m), data=np.zeros(sy.nnz), rhs=np.zeros(n),
             sol=np.zeros(n), res=np.zeros(n), z=np.zeros(n), dirn=np.zeros(n), ad=np.zeros(n),
             hist=np.zeros((_HIST, n)), hist_t=np.zeros(_HIST), changed=np.zeros(self.low_rank_max + 1, i64),
-            zc=np.zeros((cap, n)), zc_edge=np.zeros(cap, i64))
+            zc=np.zeros((cap, n)), zc_edge=np.zeros(cap, i64), recent=np.zeros(_RECENT, i64))
 
     @property
     def nnz_factor(self) -> int:
@@ -500,3 +523,20 @@ class SparseStepper:
             stats.low_rank_updates += int(done[_UPDATES])
             stats.refinements += int(done[_REFINES])
         return int(rows)
+
+
+def sparse_steppers(open_, edge_u, edge_v, leak, slot, n_free, *, low_rank_max: int = 16,
+                    refine_max: int = 10) -> list[SparseStepper]:
+    """One :class:`SparseStepper` per copy; copies of one configuration share their analysis.
+
+    ``open_`` (K, M), ``slot`` (K, N) and ``n_free`` (K,) are per copy.
+    """
+    made: dict[bytes, SparseStepper] = {}
+    out = []
+    for c in range(open_.shape[0]):
+        key = open_[c].tobytes() + slot[c].tobytes()
+        st = SparseStepper(open_[c], edge_u, edge_v, leak, slot[c], n_free[c], low_rank_max=low_rank_max,
+                           refine_max=refine_max, like=made.get(key))
+        made.setdefault(key, st)
+        out.append(st)
+    return out

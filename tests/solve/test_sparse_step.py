@@ -80,12 +80,12 @@ def test_compiled_sparse_woodbury_updates_on_threshold_devices():
 def test_compiled_sparse_ensemble_with_pruned_edges_and_islands():
     net = Network.from_graph(layered([3, 6, 5, 2]), LinearIonDrift(window="joglekar"), x0="random", seed=4)
     c = net.compile()
-    open_ = np.zeros((3, c.n_edges), dtype=bool)
+    open_ = np.zeros((4, c.n_edges), dtype=bool)  # copies 0 and 3 share their configuration (and analysis)
     open_[1, :5] = True  # input 0 disconnected from the first hidden node ...
     h0 = c.index_of([("h", 1, 0)])[0]
     open_[2, (c.edge_u == h0) | (c.edge_v == h0)] = True  # ... and a floating island in copy 2
     seg = Segment(2e-2, drive={n: Sine(0.8, 25.0, phase=i) for i, n in enumerate(net.inputs)}, ground=net.outputs)
-    x0 = np.random.default_rng(0).random((3, c.n_edges))
+    x0 = np.random.default_rng(0).random((4, c.n_edges))
     fast = simulate(c, seg, dt=5e-4, method="rk4", solver="sparse", x0=x0, open_edges=open_)
     twin = simulate(c, seg, dt=5e-4, method="rk4", solver="sparse", x0=x0, open_edges=open_, factor_backend="splu")
     dense = simulate(c, seg, dt=5e-4, method="rk4", solver="dense", x0=x0, open_edges=open_)
@@ -129,3 +129,20 @@ def test_compiled_sparse_reports_a_matrix_that_is_not_positive_definite():
     seg = Segment(1e-3, drive={n: 0.5 for n in net.inputs}, ground=net.outputs)
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         simulate(c, seg, dt=1e-4, solver="sparse", params=params)
+
+
+def test_copies_of_one_configuration_share_the_analysis():
+    from memsim.solve.integrate import _slots
+    from memsim.solve.protocol import compile_protocol
+    from memsim.solve.sparse_step import sparse_steppers
+
+    net = Network.from_graph(crossbar(3, 4, r_wire=1.0), LinearIonDrift(), x0="random", seed=0)
+    c = net.compile()
+    open_ = np.zeros((3, c.n_edges), dtype=bool)
+    open_[1, 0] = True
+    seg = compile_protocol(c, Segment(1e-3, drive={n: 0.5 for n in net.inputs}, ground=net.outputs), 3)[0]
+    slot, n_free = _slots(c, open_, seg.driven)
+    st = sparse_steppers(open_, c.edge_u, c.edge_v, c.leak, slot, n_free)
+    assert st[2].factor.perm is st[0].factor.perm and st[2].system is st[0].system
+    assert st[1].system is not st[0].system
+    assert st[2].factor.lx is not st[0].factor.lx and st[2].work.ctr is not st[0].work.ctr  # numeric: own
