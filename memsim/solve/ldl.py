@@ -332,7 +332,7 @@ def fill_reducing_order(pattern: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray,
         for method in ("amd", "metis") if n >= _METIS_MIN_ROWS else ("amd",):
             try:
                 candidates.append(np.asarray(cholmod.analyze(work, mode="simplicial", ordering_method=method).P()))
-            except Exception:  # noqa: BLE001 - METIS may be missing from this CHOLMOD build
+            except cholmod.CholmodError:  # METIS may be missing from this CHOLMOD build
                 continue
     if not candidates:
         candidates.append(mmd_ordering(p) if n else np.arange(0))

@@ -41,7 +41,7 @@ from numba import njit
 
 from memsim.solve import kernels as kn
 from memsim.solve.ldl import factor_flops, fill_reducing_order, ldl_groups, ldl_numeric, ldl_solve
-from memsim.solve.sparse import REFINE_TOL, NodalSystem, SolveStats, nodal_system
+from memsim.solve.sparse import REFINE_TOL, SolveStats, nodal_system
 
 __all__ = ["SparseStepper", "integrate_sparse", "sparse_steppers"]
 
@@ -530,6 +530,24 @@ def sparse_steppers(open_, edge_u, edge_v, leak, slot, n_free, *, low_rank_max: 
     """One :class:`SparseStepper` per copy; copies of one configuration share their analysis.
 
     ``open_`` (K, M), ``slot`` (K, N) and ``n_free`` (K,) are per copy.
+
+    Examples
+    --------
+    A 2 x 2 crossbar with wires: word lines driven at the left, bit lines
+    grounded at the bottom, the four other nodes free; one cell joins two of
+    them, so ``L`` has one entry below its diagonal.
+
+    >>> import numpy as np
+    >>> from memsim import LinearIonDrift, Network, crossbar
+    >>> from memsim.solve.kernels import SLOT_DRIVEN
+    >>> c = Network.from_graph(crossbar(2, 2, r_wire=1.0), LinearIonDrift()).compile()
+    >>> slot = np.full(c.n_nodes, SLOT_DRIVEN)
+    >>> free = np.setdiff1d(np.arange(c.n_nodes), np.concatenate([c.inputs, c.outputs]))
+    >>> slot[free] = np.arange(free.size)
+    >>> st = sparse_steppers(np.zeros((2, c.n_edges), bool), c.edge_u, c.edge_v, c.leak,
+    ...                      np.stack([slot, slot]), np.array([4, 4]))
+    >>> st[0].nnz_factor, st[1].factor.perm is st[0].factor.perm
+    (1, True)
     """
     made: dict[bytes, SparseStepper] = {}
     out = []
