@@ -28,9 +28,9 @@ __all__ = ["COMPILE_SECONDS", "compile_notice", "uncached"]
 #: Approximate compile time (s) of each kernel a command calls first, measured by
 #: ``benchmarks/compile_time.py`` on a 2-core x86-64 machine (used only for the notice's estimate).
 COMPILE_SECONDS = {
-    "memsim.solve.adaptive:integrate_adaptive": 10,
-    "memsim.solve.kernels:integrate_dense": 9,
-    "memsim.solve.kernels:integrate_dense_parallel": 14,
+    "memsim.solve.adaptive:integrate_adaptive": 9,
+    "memsim.solve.kernels:integrate_dense": 8,
+    "memsim.solve.kernels:integrate_dense_parallel": 15,
 }
 
 
