@@ -9,8 +9,9 @@ terminal conditions over time as a list of :class:`Segment`, and integrate with
 circuits: :func:`build_hardware`, a :class:`Task`, and :func:`train`.
 """
 
-import importlib
 from importlib.metadata import PackageNotFoundError, version
+
+from memsim._lazy import lazy_attributes
 
 # The public names are imported on first use (PEP 562), so ``import memsim`` and ``memsim --help``
 # do not pay for numba, scipy and pandas before something needs them.
@@ -28,25 +29,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
                           "write_network"),
     "memsim.spice": ("run_ngspice", "to_spice"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Stages reachable as attributes (``memsim.arrays`` ...), imported on first use too.
 _SUBMODULES = ("analysis", "arrays", "circuit", "datasets", "devices", "governing", "learning", "meta", "plasticity",
                "snn", "solve", "spice", "sweep", "plotting")
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"memsim.{name}")
-    else:
-        raise AttributeError(f"module 'memsim' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, _SUBMODULES, globals())
 
 
 try:

@@ -13,7 +13,7 @@
 - :mod:`~memsim.learning.chialvo_bak`: the abstract Chialvo–Bak network.
 """
 
-import importlib
+from memsim._lazy import lazy_attributes
 
 # The public names are imported on first use (PEP 562), as in :mod:`memsim`: ``Pulses`` and ``Controller``
 # (memsim.learning.config, standard library only) do not pull numba, scipy and pandas in.
@@ -28,25 +28,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "memsim.learning.tasks": ("Pattern", "Task", "all_associations", "association", "boolean", "classification",
                               "parity", "perceptron", "random_patterns"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Submodules reachable as attributes (``memsim.learning.lfm`` ...), imported on first use too.
 _SUBMODULES = tuple(module.rpartition(".")[2] for module in _EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"memsim.learning.{name}")
-    else:
-        raise AttributeError(f"module 'memsim.learning' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
-
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, _SUBMODULES, globals())
 
 __all__ = [
     "Pattern",
