@@ -51,11 +51,11 @@ _INSIDE_HI = 1.0 - 2.0**-53
 #: Distance from a bound within which a lost increment still moves one ulp.
 _NEAR_BOUND = 1e-6
 
-# Inlining (benchmarks/README.md, "Cold start"): ``inline="always"`` inlines numba IR at every call site,
-# recompiling the body there, so it is kept only where it pays at run time (_g_one, _pow, _rate_one,
-# _bounded: 10-25 % slower RK4 ensembles without). The window functions, _sigmoid and _soft_bound are
-# plain calls (LLVM still inlines the small ones): ~1-1.5 s less compilation per integrator, same speed,
-# same numbers.
+# Inlining (benchmarks/README.md, "Cold start"): ``inline="always"`` inlines numba IR at every call
+# site, recompiling the body there, so it is kept only where it pays at run time (_g_one, _pow,
+# _drift_rate, _rate_one, _bounded: 10-25 % slower RK4 ensembles without). The window functions,
+# _sigmoid and _soft_bound are plain calls (LLVM still inlines the small ones): ~1-1.5 s less
+# compilation per integrator, same speed, same numbers.
 
 
 @njit(cache=True, inline="always", error_model="numpy")
