@@ -34,7 +34,6 @@ import pandas as pd
 from memsim.learning.config import Controller, Order
 from memsim.learning.hardware import Hardware, _freeze
 from memsim.learning.inhibition import (
-    Pulses,
     decide,
     normalise_segment,
     output_currents,

@@ -224,7 +224,6 @@ def adaptive_python(
     e1, e2, e3, e4 = ad.E
     rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p = buffers
     need_solve = any(b.shape[0] > 0 for b in (rec_i, rec_ve, rec_vn, rec_in, rec_p))
-    m = x.shape[1]
     r = rec0
     for k in range(x.shape[0]):
         xk, pk, stk = x[k], params[k], still[k]
