@@ -237,22 +237,40 @@ def _check_pulses_move(net, pulses, device: str) -> None:
 
     Both pulses are applied to the bare network (no source resistance, so the
     devices see at least the voltage they would in the hardware) from states
-    0.5; the learning-from-mistakes defaults are timed for VTEAM devices.
+    0.5, each alone: a punishment of output 1 for all inputs driven, and a
+    normalisation. The learning-from-mistakes defaults are timed for VTEAM
+    devices. Where the compiled loop applies, it applies the pulses (so a
+    first run compiles one kernel, not two); elsewhere ``simulate`` does.
     """
     import numpy as np
 
-    from memsim import Segment, simulate
+    from memsim.learning import Controller, Pattern, Task, build_hardware
+    from memsim.learning import compiled as cl
 
     inputs, outputs = net.inputs, net.outputs
+    hw = build_hardware(net, x0=0.5, source_resistance=0.0)
+    probe = Task("probe", len(inputs), len(outputs), (Pattern((1.0,) * len(inputs), 0),))
+    controller = Controller(pulses=pulses)
+    packed = cl.configurations(hw, probe, controller)
+    dyn = hw.memristors
     moved = 0.0
-    for volts, duration in ((-pulses.punish_voltage, pulses.punish_duration),
-                            (pulses.normalise_voltage, pulses.normalise_duration)):
-        if duration <= 0:
-            continue
-        seg = Segment(duration, drive={n: volts for n in inputs}, ground=outputs)
-        res = simulate(net, seg, dt=duration / 200, method=pulses.method, rtol=pulses.rtol, atol=pulses.atol,
-                       record=(), x0=np.full(net.n_edges, 0.5))
-        moved = max(moved, float(np.max(np.abs(res.x_final - 0.5), initial=0.0)))
+    if cl.unsupported(hw, controller, packed) is None:
+        for durations in ((0.0, pulses.punish_duration, 0.0), (0.0, 0.0, pulses.normalise_duration)):
+            if max(durations) > 0:
+                out = cl.present(hw, packed, np.zeros((1, 1), dtype=np.int64), np.ones(1, dtype=bool), controller,
+                                 durations=durations, forced=1)
+                moved = max(moved, float(np.max(np.abs(out.x - hw.x)[:, dyn], initial=0.0)))
+    else:
+        from memsim import Segment, simulate
+
+        for volts, duration, ground in ((-pulses.punish_voltage, pulses.punish_duration, outputs[1:2]),
+                                        (pulses.normalise_voltage, pulses.normalise_duration, outputs)):
+            if duration <= 0:
+                continue
+            seg = Segment(duration, drive={n: volts for n in inputs}, ground=ground)
+            res = simulate(net, seg, dt=duration / 200, method=pulses.method, rtol=pulses.rtol, atol=pulses.atol,
+                           record=(), x0=np.full(net.n_edges, 0.5))
+            moved = max(moved, float(np.max(np.abs(res.x_final - 0.5), initial=0.0)))
     if moved < MIN_PULSE_EFFECT:
         raise UsageError(
             f"the pulses (punish -{pulses.punish_voltage:g} V for {pulses.punish_duration:g} s, normalise "
@@ -266,17 +284,22 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
 
     from memsim import Network, Variability, layered
     from memsim.learning import Controller, Pulses, build_hardware, prune_edges, train
+    from memsim.learning import compiled as compiled_loop
 
     pulses = Pulses(read_voltage=args.read_voltage, punish_voltage=args.punish_voltage,
                     punish_duration=args.punish_duration, normalise_voltage=args.normalise_voltage,
                     normalise_duration=args.normalise_duration, dt=args.dt, idle_inputs=args.idle_inputs)
     controller = Controller(pulses=pulses, order=args.order, stop_after=args.stop_after, max_eras=args.max_eras)
     net = Network.from_graph(layered(layers, orientation="backward"), _device(args.device))
-    _compile_notice(args, sorted(set(_kernels(pulses.method)) | set(_kernels(pulses.method, args.copies))))
-    _check_pulses_move(net, pulses, args.device)
     var = Variability(d2d=args.d2d, c2c=args.c2c) if (args.d2d or args.c2c) else None
     hw = build_hardware(net, n_copies=args.copies, variability=var, source_resistance=args.source_resistance,
                         prune_below=args.prune_below, seed=args.seed)
+    if compiled_loop.unsupported(hw, controller, compiled_loop.configurations(hw, task, controller)) is None:
+        kernels = ["memsim.learning.compiled:run_slots"]
+    else:
+        kernels = sorted(set(_kernels(pulses.method)) | set(_kernels(pulses.method, args.copies)))
+    _compile_notice(args, kernels)
+    _check_pulses_move(net, pulses, args.device)
     if args.prune_fraction:
         hw = prune_edges(hw, fraction=args.prune_fraction, seed=args.seed)
     print(f"memsim {label}: {net!r}, {args.device} devices, {args.copies} copies (seed {args.seed})")
