@@ -46,10 +46,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: name -> (module:kernel reached, where it is used, code of the workload; imports are done before timing)
 WORKLOADS = {
-    "integrate_adaptive": ("memsim.solve.adaptive", "demo, train, capacity; simulate --method adaptive", """
+    "integrate_adaptive": ("memsim.solve.adaptive", "simulate --method adaptive; training outside the compiled loop", """
 net = Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM(), x0="random", seed=0)
 seg = [Segment(1e-7, drive={net.inputs[0]: -0.5}, ground=net.outputs[1:])]
 RUN = lambda: simulate(net, seg, dt=1e-11, method="adaptive")
+"""),
+    "run_slots": ("memsim.learning.compiled", "demo, train, capacity (the compiled training loop)", """
+from memsim.learning import association, build_hardware, train
+hw = build_hardware(Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM()), n_copies=2, seed=0)
+RUN = lambda: train(hw, association((0, 1)), compiled=True)
 """),
     "integrate_dense": ("memsim.solve.kernels", "simulate (euler/heun/rk4)", """
 net = Network.from_graph(layered([2, 4, 2], orientation="backward"), VTEAM(), x0="random", seed=0)
@@ -93,7 +98,7 @@ def RUN():
     return backward(x, tr, w, LIF(), t_max=30e-6, dl_dt=np.ones((1, 1)))
 """),
 }
-QUICK = ("integrate_adaptive", "integrate_dense")
+QUICK = ("run_slots", "integrate_adaptive", "integrate_dense")
 
 WORKER = """
 import json, sys, time
@@ -122,7 +127,7 @@ with ev.install_listener("numba:compile", listener):
     wall = time.perf_counter() - t0
 sigs = {}
 for mod in [m for name, m in list(sys.modules.items()) if name.startswith("memsim.") and name.endswith("kernels")
-            or name == "memsim.solve.adaptive"]:
+            or name in ("memsim.solve.adaptive", "memsim.learning.compiled")]:
     for attr, obj in vars(mod).items():
         if hasattr(obj, "signatures") and obj.signatures:
             sigs[attr] = len(obj.signatures)

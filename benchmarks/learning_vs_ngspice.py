@@ -20,7 +20,8 @@ Prints markdown tables (nothing is written into the repository):
    Ratio = ngspice analysis time / memsim wall time ("analysis" excludes ngspice's process
    start and netlist parsing, which favours ngspice).
 2. **The whole demo** (20 copies, association 0->0 1->1, default controller; ``--quick``: 4
-   copies): memsim's training is timed (warm); every protocol it ran (each read, punishment and
+   copies): memsim's training is timed (warm), with the compiled training loop (the default) and
+   with the Python loop of ``step`` calls (``compiled=False``); every protocol it ran (each read, punishment and
    normalisation of each copy) is then replayed through ngspice, one netlist per pulse per copy,
    from the states memsim had before it, at the ngspice tolerance of part 1. The ngspice time is
    the sum of those runs (analysis and process wall); the largest state difference of any pulse
@@ -125,13 +126,17 @@ class Recorder:
 def whole_demo(copies: int, reltol: float | None):
     task = association((0, 1))
     ctrl = Controller()
-    train(demo_hardware(copies), task, ctrl, seed=0)  # warm-up: kernels loaded
+    for compiled in (True, False):  # warm-up: kernels loaded
+        train(demo_hardware(copies), task, ctrl, seed=0, compiled=compiled)
     wall, out = best_of(lambda: train(demo_hardware(copies), task, ctrl, seed=0), repeats=3)
-    row = dict(copies=copies, learned=int(out.learned.sum()), memsim_s=wall, mistakes=int(out.mistakes.sum()))
+    wall_py, out_py = best_of(lambda: train(demo_hardware(copies), task, ctrl, seed=0, compiled=False), repeats=3)
+    assert np.array_equal(out.state.last_mistake, out_py.state.last_mistake)  # the same training
+    row = dict(copies=copies, learned=int(out.learned.sum()), memsim_s=wall, memsim_step_loop_s=wall_py,
+               mistakes=int(out.mistakes.sum()))
     if not HAVE_NGSPICE:
         return row
-    with Recorder() as rec:
-        train(demo_hardware(copies), task, ctrl, seed=0)
+    with Recorder() as rec:  # the Python loop calls Hardware.run once per protocol group
+        train(demo_hardware(copies), task, ctrl, seed=0, compiled=False)
     c = demo_hardware(1).circuit
     opts = dict(DEFAULTS, reltol=reltol)
     analysis = wall_sp = 0.0

@@ -319,15 +319,17 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
         ptl = out.presentations_to_learn[learned]
         print(f"  presentations to learn: mean {ptl.mean():.1f}, median {np.median(ptl):g}, max {ptl.max():g}; "
               f"mistakes per copy: mean {out.mistakes.mean():.1f}")
-    p = out.presentations
-    if len(p):
-        first = p[p["n"] <= len(task)]["read_energy"].mean() / pulses.read_duration
-        last = p.groupby("copy").tail(len(task))["read_energy"].mean() / pulses.read_duration
-        pun = p.loc[~p["correct"], "punish_energy"]
+    p = out.columns()  # NumPy arrays: the summary needs no pandas
+    if p["copy"].size:
+        first = p["read_energy"][p["n"] <= len(task)].mean() / pulses.read_duration
+        # each copy's last len(task) presentations
+        per_copy = np.bincount(p["copy"], minlength=k)
+        last = p["read_energy"][p["n"] > per_copy[p["copy"]] - len(task)].mean() / pulses.read_duration
+        pun = p["punish_energy"][~p["correct"]]
         print(f"  read power: {first * 1e6:.3g} µW in the first era, {last * 1e6:.3g} µW in the last; "
-              f"energy per mistake {pun.mean() if len(pun) else 0.0:.3g} J")
+              f"energy per mistake {pun.mean() if pun.size else 0.0:.3g} J")
     if args.csv:
-        p.to_csv(args.csv, index=False)
+        out.presentations.to_csv(args.csv, index=False)
         print(f"  presentations written to {args.csv}")
     if args.out:
         import matplotlib
@@ -622,6 +624,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _controller_options(demo, copies=20)
     demo.add_argument("--out", default="memsim-demo.png", help="figure file to write")
+    demo.add_argument("--no-figure", dest="out", action="store_const", const=None,
+                      help="write no figure (the summary alone: ~1 s less, matplotlib is not imported)")
     demo.set_defaults(func=_cmd_demo)
 
     tr = sub.add_parser(

@@ -246,6 +246,23 @@ def test_parser_and_help_do_not_import_the_numerical_stack():
     assert out.returncode == 0, out.stderr
 
 
+def test_demo_without_figure_imports_neither_pandas_nor_matplotlib(tmp_path):
+    # Issue 12 (warm demo <= 1 s): the training job and its summary need numpy, numba and networkx
+    # only; pandas (~0.25 s) and matplotlib (~0.8 s with the figure) come with --csv and the figure.
+    # A deterministic check of sys.modules in a fresh interpreter, not a timing.
+    code = (
+        "import sys\n"
+        "import memsim.cli as cli\n"
+        "assert cli.main(['demo', '--copies', '2', '--max-eras', '3', '--no-progress', '--no-figure']) == 0\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'matplotlib'})\n"
+        "assert not heavy, heavy\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "learned:" in out.stdout and "figure written" not in out.stdout
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("command", ["demo", "train"])
 def test_cli_defaults_are_the_controller_defaults(command, capsys):
     # The learning options' defaults (parsed and shown by --help) must be those of Pulses() and

@@ -27,9 +27,9 @@ mistaken copies). :func:`train` loops over eras until every copy has had
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from memsim.learning import compiled as cl
 from memsim.learning.config import Controller, Order
@@ -262,6 +262,8 @@ class Training:
         One row per presentation: ``copy, era, slot, n, pattern, target,
         answer, correct, margin, read_energy, punish_energy`` and the received
         current of every output ``i_out_0, i_out_1, ...`` (A; energies in J).
+        Built on first access from :attr:`steps` (:meth:`columns` gives the
+        same columns as NumPy arrays without importing pandas).
     eras : pandas.DataFrame
         One row per copy and era it trained in: ``copy, era, mistakes,
         pruned, open_edges`` (devices opened by the threshold rule during
@@ -272,13 +274,34 @@ class Training:
         observer); the controller never sees them.
     state : ControllerState, the final controller state.
     hardware : Hardware, the final hardware.
+    steps : tuple of StepRecords, what every :func:`step` returned.
+    era_rows : tuple of tuple, the rows of :attr:`eras`.
+    n_outputs : int
     """
 
-    presentations: pd.DataFrame = field(repr=False)
-    eras: pd.DataFrame = field(repr=False)
+    steps: tuple = field(repr=False)
+    era_rows: tuple = field(repr=False)
     snapshots: dict = field(repr=False)
     state: ControllerState = field(repr=False)
     hardware: Hardware = field(repr=False)
+    n_outputs: int = 2
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The columns of :attr:`presentations` as NumPy arrays (name -> (n,) array)."""
+        return _presentation_columns(self.steps, self.n_outputs)
+
+    @cached_property
+    def presentations(self):
+        import pandas as pd
+
+        cols = self.columns()
+        return pd.DataFrame(cols, columns=list(cols))
+
+    @cached_property
+    def eras(self):
+        import pandas as pd
+
+        return pd.DataFrame(list(self.era_rows), columns=list(ERA_COLUMNS))
 
     @property
     def learned(self) -> np.ndarray:
@@ -304,8 +327,9 @@ class Training:
         k = self.state.n_copies
         ptl = self.presentations_to_learn
         mean = f"{np.nanmean(ptl):.1f}" if np.any(self.learned) else "n/a"
+        n = sum(r.copy.size for r in self.steps)
         return (f"Training({k} copies: {int(self.learned.sum())} learned, mean presentations to learn {mean}, "
-                f"{len(self.presentations)} presentations recorded)")
+                f"{n} presentations recorded)")
 
 
 def train(
@@ -371,7 +395,7 @@ def train(
                 raise ValueError(f"compiled=True: the compiled loop does not apply: {why}")
             packed = None
     rows: list[StepRecords] = []
-    era_rows: list[dict] = []
+    era_rows: list[tuple] = []
     snapshots = {-1: hw.conductances()}
     bar = None
     if progress:
@@ -393,8 +417,7 @@ def train(
                 rows.append(rec)
         era_m = _era_mistakes(rows, era, hardware.n_copies)
         n_open = hw.open_edges[:, : hw.n_devices].sum(axis=1)
-        era_rows.extend({"copy": int(c), "era": era, "mistakes": int(era_m[c]),
-                         "pruned": int(n_open[c] - open_before[c]), "open_edges": int(n_open[c])} for c in running)
+        era_rows.extend((int(c), era, int(era_m[c]), int(n_open[c] - open_before[c]), int(n_open[c])) for c in running)
         if (era + 1) % controller.snapshot_every == 0:
             snapshots[era] = hw.conductances()
         if bar is not None:
@@ -405,8 +428,7 @@ def train(
         bar.refresh()
         bar.close()
     snapshots[state.era - 1] = hw.conductances()
-    return Training(_presentation_table(rows, task.n_outputs), pd.DataFrame(era_rows, columns=["copy", "era", "mistakes", "pruned", "open_edges"]),
-                    snapshots, state, hw)
+    return Training(tuple(rows), tuple(era_rows), snapshots, state, hw, task.n_outputs)
 
 
 def _compiled_era(state: ControllerState, hw: Hardware, task: Task, controller: Controller,
@@ -446,25 +468,34 @@ def _era_mistakes(rows: list[StepRecords], era: int, k: int) -> np.ndarray:
     return out
 
 
-def _presentation_table(rows: list[StepRecords], n_out: int) -> pd.DataFrame:
-    cols = ["copy", "era", "slot", "n", "pattern", "target", "answer", "correct", "margin", "read_energy",
-            "punish_energy"] + [f"i_out_{j}" for j in range(n_out)]
-    if not rows:
-        return pd.DataFrame(columns=cols)
+#: Columns of :attr:`Training.eras`.
+ERA_COLUMNS = ("copy", "era", "mistakes", "pruned", "open_edges")
+_INT_COLUMNS = ("copy", "era", "slot", "n", "pattern", "target", "answer")
+
+
+def _presentation_columns(rows, n_out: int) -> dict[str, np.ndarray]:
+    names = ["copy", "era", "slot", "n", "pattern", "target", "answer", "correct", "margin", "read_energy",
+             "punish_energy"] + [f"i_out_{j}" for j in range(n_out)]
     rows = [r for r in rows if r.copy.size]
     if not rows:
-        return pd.DataFrame(columns=cols)
+        return {n: np.zeros(0, dtype=np.int64 if n in _INT_COLUMNS else bool if n == "correct" else float)
+                for n in names}
 
     def cat(name):
         return np.concatenate([getattr(r, name) for r in rows])
 
     copy = cat("copy")
+    # n: the copy's running count of presentations (rows are in presentation order)
+    order = np.argsort(copy, kind="stable")
+    sc = copy[order]
+    start = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
+    first = np.repeat(start, np.diff(np.r_[start, sc.size]))
+    n = np.empty(copy.size, dtype=np.int64)
+    n[order] = np.arange(sc.size) - first + 1
     d = {"copy": copy, "era": np.concatenate([np.full(r.copy.size, r.era) for r in rows]),
-         "slot": np.concatenate([np.full(r.copy.size, r.slot) for r in rows]),
-         # n: the copy's running count of presentations (rows are in presentation order)
-         "n": pd.Series(copy).groupby(copy).cumcount().to_numpy() + 1}
+         "slot": np.concatenate([np.full(r.copy.size, r.slot) for r in rows]), "n": n}
     d.update({name: cat(name) for name in ("pattern", "target", "answer", "correct", "margin", "read_energy",
                                            "punish_energy")})
     cur = np.concatenate([r.currents for r in rows])
     d.update({f"i_out_{j}": cur[:, j] for j in range(n_out)})
-    return pd.DataFrame(d, columns=cols)
+    return d

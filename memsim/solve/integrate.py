@@ -23,7 +23,6 @@ from memsim.solve.nodal import find_islands, solve_nodal
 from memsim.solve.protocol import PWL, CompiledSegment, Segment, Sine, compile_protocol
 from memsim.solve.result import RECORDABLE, Result
 from memsim.solve.sparse import SolveStats, SparseElectrical
-from memsim.solve.sparse_step import sparse_steppers
 from memsim.solve.stepper import adaptive_python, integrate_python, numpy_rates, record_sample
 
 __all__ = ["simulate", "prepare", "Prepared", "Method", "Solver", "MAX_STEPS", "MAX_MEMORY", "MIN_STEPS_PER_PERIOD"]
@@ -696,6 +695,8 @@ def _fixed_segment(net, seg, engine, method, x, prm, scale, still, stoch, open_,
     written = 0
     py_solve = steppers = None
     if engine == "sparse" and opts["factor_backend"] == "auto" and not np.any(stoch):
+        from memsim.solve.sparse_step import sparse_steppers
+
         steppers = sparse_steppers(open_, net.edge_u, net.edge_v, net.leak, slot, n_free,
                                    low_rank_max=opts["low_rank_max"], refine_max=opts["refine_max"])
     elif engine != "dense":

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
-import scipy.sparse.linalg as spla
 
 from memsim.circuit.network import CompiledNetwork
+
+if TYPE_CHECKING:  # SciPy is imported where it is used
+    import scipy.sparse as sp
 
 __all__ = ["NodalSolution", "find_islands", "partition_nodes", "solve_nodal", "terminal_response", "laplacian"]
 
@@ -61,6 +62,8 @@ class NodalSolution:
 
 def laplacian(network: CompiledNetwork, g: np.ndarray, leak: np.ndarray | None = None) -> sp.csr_matrix:
     """Weighted Laplacian ``B diag(g) B^T + diag(leak)`` (CSR)."""
+    import scipy.sparse as sp
+
     b = network.incidence
     lap = (b @ sp.diags(np.asarray(g, dtype=float)) @ b.T).tocsr()
     leak = network.leak if leak is None else leak
@@ -91,6 +94,9 @@ def find_islands(
     ...              np.array([0]), np.zeros(3))
     array([False, False,  True])
     """
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+
     u = edge_u[conducting]
     v = edge_v[conducting]
     adj = sp.coo_matrix((np.ones(u.size), (u, v)), shape=(n_nodes, n_nodes))
@@ -156,6 +162,8 @@ def solve_nodal(
     >>> float(sol.v_node[c.node_index["b"]])
     0.5
     """
+    import scipy.sparse.linalg as spla
+
     if by_name:
         driven = network.index_of(list(driven))
     driven = np.asarray(driven, dtype=np.int64)

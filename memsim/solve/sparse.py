@@ -21,13 +21,14 @@ on the index arrays of :func:`nodal_system`), with this class as their twin.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
-from memsim.solve.factor import SparseSPDFactor, csc_scatter_map
 from memsim.solve.kernels import SLOT_DRIVEN, SLOT_ISLAND, device_conductance
+
+if TYPE_CHECKING:  # SciPy (and the factor module) are imported where they are used
+    import scipy.sparse as sp
 
 __all__ = ["SparseElectrical", "SolveStats", "REFINE_TOL", "NodalSystem", "nodal_system"]
 
@@ -71,6 +72,8 @@ def nodal_system(open_, edge_u, edge_v, leak, slot, n_free) -> NodalSystem:
     >>> s.nnz, s.rhs_edge.tolist(), s.rhs_node.tolist()
     (1, [1, 0], [2, 0])
     """
+    from memsim.solve.factor import csc_scatter_map
+
     su = slot[edge_u]
     sv = slot[edge_v]
     live = ~open_
@@ -141,6 +144,10 @@ class SparseElectrical:
     def __init__(self, model, params, open_, edge_u, edge_v, leak, slot, n_free, driven,
                  *, low_rank_max: int = 16, refine_max: int = 10, backend: str = "auto",
                  stats: SolveStats | None = None):
+        import scipy.sparse as sp
+
+        from memsim.solve.factor import SparseSPDFactor
+
         self.model = model
         self.params = params
         self.open_ = open_
@@ -189,6 +196,8 @@ class SparseElectrical:
         Returns None when that takes more than ``refine_max`` iterations, so
         the caller refactorises.
         """
+        import scipy.sparse as sp
+
         p = self.factor.pattern
         a = sp.csc_matrix((self._data(g), p.indices, p.indptr), shape=p.shape)
         # start from the last solution (consecutive solves differ little) or A0^-1 b
@@ -279,6 +288,8 @@ class SparseElectrical:
 
 def reduced_laplacian(g, edge_u, edge_v, leak, slot, n_free) -> sp.csc_matrix:
     """``L_FF`` assembled directly (used by tests as an independent check)."""
+    import scipy.sparse as sp
+
     su, sv = slot[edge_u], slot[edge_v]
     rows, cols, vals = [], [], []
     for e in range(g.size):
