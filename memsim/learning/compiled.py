@@ -204,31 +204,6 @@ def _config_slots(open_row, driven, leak, adj_ptr, adj_edge, adj_node, slot_row,
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _apply(k, c, x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot, n_free,
-           cfg_ptr, cfg_nodes, cfg_volts, kind, sine, pwl_start, pwl_t, pwl_v, breaks, duration, final, ints, flts,
-           rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, energy, counts, adj_ptr, adj_edge, adj_node,
-           queue, seen):
-    """Integrate configuration ``c`` over ``duration`` on copy ``k``; returns the dissipated energy (J).
-
-    With ``final``, the end state's node currents are recorded into ``rec_in[0, 0]``
-    (``Result.i_node`` of the last sample).
-    """
-    driven = cfg_nodes[cfg_ptr[c]:cfg_ptr[c + 1]]
-    n_d = driven.shape[0]
-    n_free[k] = _config_slots(open_[k], driven, leak, adj_ptr, adj_edge, adj_node, slot[k], queue, seen)
-    zero = ints[0]
-    energy[0] = 0.0
-    # the adaptive kernel on a one-copy view: the same compiled function simulate() runs
-    _adaptive_copy(
-        zero, x[k:k + 1], params[k:k + 1], model, scale[k:k + 1], still[k:k + 1], stoch, open_[k:k + 1], edge_u,
-        edge_v, leak, slot[k:k + 1], n_free[k:k + 1], driven, cfg_volts[c:c + 1], kind[:n_d], sine[:n_d],
-        pwl_start[:n_d + 1], pwl_t, pwl_v, breaks, flts[0], duration, duration, zero, zero, ints[1], zero,
-        final, flts[1], flts[2], flts[3], rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, energy,
-        counts[k:k + 1])
-    return energy[0]
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
 def _prune(k, x, params, model, open_, still, eligible, below):
     """The hardware's threshold rule on copy ``k`` (twin: ``threshold_pruned``)."""
     if below > 0.0:
@@ -274,7 +249,8 @@ def run_slots(
     i_node = np.zeros((1, 1, n_nodes))
     t_read = np.zeros(1)
     mag = np.empty(n_out)
-    with_end = ints[1] != 0  # run-time booleans (a literal would specialise the adaptive kernel again)
+    zero = ints[0]  # run-time scalars: literals would specialise the adaptive kernel again
+    with_end = ints[1] != 0
     no_end = ints[2] != 0
     done = 0
     for k in range(k_lo, k_hi):
@@ -284,64 +260,69 @@ def run_slots(
         for s in range(slot_lo, slot_hi):
             p = order[k, s]
             tg = targets[p]
-            # the read, its end state's node currents recorded as simulate() records its last sample
-            e_read = _apply(k, p, x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot, n_free,
-                            cfg_ptr, cfg_nodes, cfg_volts, kind, sine, pwl_start, pwl_t, pwl_v, breaks, durations[0],
-                            with_end, ints, flts, t_read, rec_x, rec_i, rec_ve, rec_vn, i_node, rec_p, energy, counts,
-                            adj_ptr, adj_edge, adj_node, queue, seen)
-            if counts[k, 4] != 0:
-                break
-            read_e[k, s] = e_read
-            for j in range(n_out):  # received current: -i_node (output_currents)
-                currents[k, s, j] = -i_node[0, 0, outputs[j]]
-                mag[j] = abs(currents[k, s, j])
-            _prune(k, x, params, model, open_, still, eligible, prune_below)
-            # decide: winner-take-all on |I| (stable order: the lower index wins ties)
-            best = 0
-            for j in range(1, n_out):
-                if mag[j] > mag[best]:
-                    best = j
-            second = 1 if best == 0 else 0
-            for j in range(n_out):
-                if j != best and mag[j] > mag[second]:
-                    second = j
-            ans = best if mag[best] - mag[second] > resolution else -1
-            strongest = 0 if tg != 0 else 1
-            for j in range(n_out):
-                if j != tg and mag[j] > mag[strongest]:
-                    strongest = j
-            mistake = ans != tg
-            if ints[3] >= 0:  # a forced mistake: punish output ints[3] whatever the read
-                ans = ints[3]
-                strongest = ints[3]
-                mistake = True
-            answer[k, s] = ans
-            margin[k, s] = mag[tg] - mag[strongest]
-            if not mistake:
-                wrong[k, s] = -1
-                punish_e[k, s] = 0.0
-                continue
-            wrong[k, s] = strongest
+            # phases: 0 read, 1 punish, 2 normalise; one call site of the adaptive kernel (each call
+            # site of it would be optimised again when this kernel is compiled, ~2 s each)
+            phase = 0
+            c = p
             pe = 0.0
-            c = n_p + p * n_out + strongest
-            e_pun = _apply(k, c, x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot, n_free,
-                           cfg_ptr, cfg_nodes, cfg_volts, kind, sine, pwl_start, pwl_t, pwl_v, breaks,
-                           durations[1], no_end, ints, flts, rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in, rec_p, energy,
-                              counts, adj_ptr, adj_edge, adj_node, queue, seen)
-            if counts[k, 4] != 0:
-                break
-            pe += e_pun
-            _prune(k, x, params, model, open_, still, eligible, prune_below)
-            if durations[2] > 0.0:
-                c = n_p + n_p * n_out
-                e_norm = _apply(k, c, x, params, model, scale, still, stoch, open_, edge_u, edge_v, leak, slot,
-                                n_free, cfg_ptr, cfg_nodes, cfg_volts, kind, sine, pwl_start, pwl_t, pwl_v,
-                                breaks, durations[2], no_end, ints, flts, rec_t, rec_x, rec_i, rec_ve, rec_vn, rec_in,
-                                   rec_p, energy, counts, adj_ptr, adj_edge, adj_node, queue, seen)
+            while phase < 3:
+                driven = cfg_nodes[cfg_ptr[c]:cfg_ptr[c + 1]]
+                n_d = driven.shape[0]
+                n_free[k] = _config_slots(open_[k], driven, leak, adj_ptr, adj_edge, adj_node, slot[k], queue, seen)
+                energy[0] = 0.0
+                # the read records its end state's node currents, as simulate() records its last sample
+                rin = i_node if phase == 0 else rec_in
+                rt = t_read if phase == 0 else rec_t
+                end = with_end if phase == 0 else no_end
+                _adaptive_copy(
+                    zero, x[k:k + 1], params[k:k + 1], model, scale[k:k + 1], still[k:k + 1], stoch, open_[k:k + 1],
+                    edge_u, edge_v, leak, slot[k:k + 1], n_free[k:k + 1], driven, cfg_volts[c:c + 1], kind[:n_d],
+                    sine[:n_d], pwl_start[:n_d + 1], pwl_t, pwl_v, breaks, flts[0], durations[phase],
+                    durations[phase], zero, zero, ints[1], zero, end, flts[1],
+                    flts[2], flts[3], rt, rec_x, rec_i, rec_ve, rec_vn, rin, rec_p, energy, counts[k:k + 1])
                 if counts[k, 4] != 0:
                     break
-                pe += e_norm
                 _prune(k, x, params, model, open_, still, eligible, prune_below)
+                if phase > 0:
+                    pe += energy[0]
+                    phase += 1
+                    if phase == 2 and not durations[2] > 0.0:
+                        break
+                    c = n_p + n_p * n_out
+                    continue
+                read_e[k, s] = energy[0]
+                for j in range(n_out):  # received current: -i_node (output_currents)
+                    currents[k, s, j] = -i_node[0, 0, outputs[j]]
+                    mag[j] = abs(currents[k, s, j])
+                # decide: winner-take-all on |I| (stable order: the lower index wins ties)
+                best = 0
+                for j in range(1, n_out):
+                    if mag[j] > mag[best]:
+                        best = j
+                second = 1 if best == 0 else 0
+                for j in range(n_out):
+                    if j != best and mag[j] > mag[second]:
+                        second = j
+                ans = best if mag[best] - mag[second] > resolution else -1
+                strongest = 0 if tg != 0 else 1
+                for j in range(n_out):
+                    if j != tg and mag[j] > mag[strongest]:
+                        strongest = j
+                mistake = ans != tg
+                if ints[3] >= 0:  # a forced mistake: punish output ints[3] whatever the read
+                    ans = ints[3]
+                    strongest = ints[3]
+                    mistake = True
+                answer[k, s] = ans
+                margin[k, s] = mag[tg] - mag[strongest]
+                if not mistake:
+                    wrong[k, s] = -1
+                    break
+                wrong[k, s] = strongest
+                phase = 1
+                c = n_p + p * n_out + strongest
+            if counts[k, 4] != 0:
+                break
             punish_e[k, s] = pe
     return done
 
