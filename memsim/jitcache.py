@@ -31,7 +31,7 @@ COMPILE_SECONDS = {
     "memsim.solve.adaptive:integrate_adaptive": 9,
     "memsim.solve.kernels:integrate_dense": 8,
     "memsim.solve.kernels:integrate_dense_parallel": 15,
-    "memsim.learning.compiled:run_slots": 10,
+    "memsim.learning.compiled:run_slots": 12,
 }
 
 
