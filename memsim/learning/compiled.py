@@ -20,11 +20,16 @@ split over threads): per copy and slot it
    the hardware's pruning rule (twin:
    :func:`~memsim.learning.pruning.threshold_pruned`).
 
-Copies are independent in both loops (the Python loop groups copies that
-share a configuration into one ``simulate`` call, whose kernel advances them
-one by one), so the compiled loop gives the same numbers; the plain-Python
-twin is :func:`memsim.learning.step`, and ``tests/learning/test_compiled.py``
-compares whole trainings, histories included, between the two.
+The pruning rule also follows the read, as it follows every
+:meth:`Hardware.run`. Copies are independent in both loops (the Python loop
+groups copies that share a configuration into one ``simulate`` call, whose
+kernel advances them one by one), so the compiled loop makes the same
+decisions; its floats agree to rounding (numba compiles the integrator's body
+into each entry point separately, and the two machine codes may round a sum
+differently in the last bit: 2e-14 in the states after the demo's training).
+The Python twin is :func:`memsim.learning.step`, and
+``tests/learning/test_compiled.py`` compares whole trainings, histories
+included, between the two.
 
 Scope (:func:`unsupported`): the adaptive method, no cycle-to-cycle noise
 (its draws are seeded per :meth:`Hardware.run` call, which the compiled loop
