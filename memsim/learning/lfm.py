@@ -21,7 +21,9 @@ pattern to every copy still training. Copies that need the same protocol
 configuration share one :func:`memsim.simulate` call (reads grouped by
 pattern, punishments by pattern and wrong winner, one normalisation for all
 mistaken copies). :func:`train` loops over eras until every copy has had
-``stop_after`` consecutive error-free eras, or ``max_eras``.
+``stop_after`` consecutive error-free eras, or ``max_eras``; where it applies
+it runs each era in one compiled call (:mod:`memsim.learning.compiled`,
+the same decisions as the loop of :func:`step` calls, which stays its twin).
 """
 
 from __future__ import annotations
@@ -355,8 +357,8 @@ def train(
         Show a tqdm progress bar over eras.
     compiled : bool, optional
         Run each era in one compiled kernel call
-        (:mod:`memsim.learning.compiled`: the same numbers as repeated
-        :func:`step` calls, ~3x less time on small networks). Default: where
+        (:mod:`memsim.learning.compiled`: the same decisions as repeated
+        :func:`step` calls, 1.7-2.3x less time on small networks). Default: where
         it applies (adaptive method, no cycle-to-cycle noise, dense-sized
         networks); ``True`` raises ValueError where it does not, ``False``
         keeps the Python loop of :func:`step` calls.
