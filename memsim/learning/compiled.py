@@ -105,6 +105,7 @@ class Configurations:
         self.targets = np.array(task.targets, dtype=np.int64)
         self.adjacency = _adjacency(circ.n_nodes, circ.edge_u, circ.edge_v)
         self.n_patterns = n_p
+        self.shape = (circ.n_nodes, circ.n_edges, tuple(ins), tuple(outs))  # of the circuit it was built for
         self.fewest_driven = int(np.diff(self.ptr).min())
 
 
@@ -408,6 +409,9 @@ def present(hw: Hardware, packed: Configurations, order: np.ndarray, active: np.
         raise ValueError(f"present: the compiled loop does not apply: {why}")
     pulses = controller.pulses
     circ = hw.circuit
+    ins, outs = circ.index_of(list(hw.inputs)), circ.index_of(list(hw.outputs))
+    if packed.shape != (circ.n_nodes, circ.n_edges, tuple(int(i) for i in ins), tuple(int(o) for o in outs)):
+        raise ValueError("present: packed was built for another circuit (configurations(hw, task) of this hardware)")
     k, m = hw.x.shape
     n_p, n_out = packed.n_patterns, packed.outputs.size
     order = np.array(order, dtype=np.int64, order="C")

@@ -169,3 +169,11 @@ def test_present_bad_input(kwargs, needle):
     order = kwargs.pop("order", initial_state(task, 2).order)
     with pytest.raises(ValueError, match=needle):
         cl.present(hw, cl.configurations(hw, task), order, np.ones(2, bool), **kwargs)
+
+
+def test_present_refuses_configurations_of_another_circuit():
+    task = association((0, 1))
+    small = build_hardware(_net([2, 4, 2]), seed=0)
+    big = build_hardware(_net([2, 6, 2]), seed=0)
+    with pytest.raises(ValueError, match="another circuit"):
+        cl.present(big, cl.configurations(small, task), initial_state(task, 1).order, np.ones(1, bool))
