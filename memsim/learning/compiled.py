@@ -33,14 +33,14 @@ included, between the two.
 
 Scope (:func:`unsupported`): the adaptive method, no cycle-to-cycle noise
 (its draws are seeded per :meth:`Hardware.run` call, which the compiled loop
-does not make), no stochastic devices, and networks small enough for the
-dense nodal solve in every configuration. Outside it :func:`train` keeps the
-Python loop.
+does not make), no stochastic devices, and networks that ``simulate`` solves
+densely in every configuration (at most ``DENSE_MAX_NODES`` free nodes).
+Outside it :func:`train` keeps the Python loop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit
@@ -48,16 +48,14 @@ from numba import njit
 from memsim.devices.models import MODEL_GMS, MODEL_RESISTOR
 from memsim.learning.config import Controller
 from memsim.learning.hardware import Hardware
+from memsim.learning.inhibition import normalise_segment, punish_segment, read_segment
 from memsim.learning.tasks import Task
 from memsim.solve.adaptive import _adaptive_copy
+from memsim.solve.integrate import DENSE_MAX_NODES, _on_threads
 from memsim.solve.kernels import SLOT_DRIVEN, SLOT_ISLAND, _g_one
+from memsim.solve.protocol import compile_protocol
 
-__all__ = ["Configurations", "configurations", "unsupported", "present", "Presented", "run_slots", "SPARSE_MIN_NODES"]
-
-#: Free nodes from which ``simulate(solver="auto")`` may choose its sparse engine
-#: (``memsim.solve.integrate._SPARSE_MIN_NODES``); the compiled loop solves densely, so it runs
-#: only where every configuration leaves fewer free nodes.
-SPARSE_MIN_NODES = 64
+__all__ = ["Configurations", "configurations", "unsupported", "present", "Presented", "run_slots"]
 
 
 class Configurations:
@@ -66,10 +64,11 @@ class Configurations:
     Configuration ``p`` reads pattern ``p``; ``P + p * n_out + w`` punishes
     pattern ``p`` with output ``w`` grounded; ``P + P * n_out`` normalises.
     ``nodes[ptr[c]:ptr[c + 1]]`` are the driven nodes of configuration ``c``
-    and ``volts[c, :D]`` their voltages (V), built exactly as
+    and ``volts[c, :D]`` their voltages (V), taken from the segments that
     :func:`~memsim.learning.inhibition.read_segment`,
     :func:`~memsim.learning.inhibition.punish_segment` and
-    :func:`~memsim.learning.inhibition.normalise_segment` build them.
+    :func:`~memsim.learning.inhibition.normalise_segment` build, resolved by
+    :func:`~memsim.solve.protocol.compile_protocol` as ``simulate`` resolves them.
     """
 
     def __init__(self, hw: Hardware, task: Task, controller: Controller) -> None:
@@ -78,25 +77,15 @@ class Configurations:
         ins = [int(i) for i in circ.index_of(list(hw.inputs))]
         outs = [int(o) for o in circ.index_of(list(hw.outputs))]
         n_p, n_out = len(task), len(outs)
-        configs: list[tuple[list[int], list[float]]] = []
-
-        def pattern_drive(levels, amplitude):
-            nodes = [n for n, lv in zip(ins, levels) if lv > 0]
-            volts = [amplitude * lv for lv in levels if lv > 0]
-            idle = [n for n, lv in zip(ins, levels) if lv == 0] if pulses.idle_inputs == "ground" else []
-            return nodes, volts, idle
-
-        for pat in task.patterns:
-            nodes, volts, idle = pattern_drive(pat.levels, pulses.read_voltage)
-            configs.append((nodes + outs + idle, volts + [0.0] * (n_out + len(idle))))
-        for pat in task.patterns:
-            for w in range(n_out):
-                nodes, volts, idle = pattern_drive(pat.levels, -pulses.punish_voltage)
-                configs.append((nodes + [outs[w]] + idle, volts + [0.0] * (1 + len(idle))))
-        configs.append((ins + outs, [pulses.normalise_voltage] * len(ins) + [0.0] * n_out))
+        # the normalisation's terminals and voltages do not depend on its duration (0 disables it)
+        norm = replace(pulses, normalise_duration=pulses.normalise_duration or pulses.read_duration)
+        segments = ([read_segment(hw, pat, pulses) for pat in task.patterns]
+                    + [punish_segment(hw, pat, w, pulses) for pat in task.patterns for w in range(n_out)]
+                    + [normalise_segment(hw, norm)])
+        configs = [(seg.driven, seg.constant[0]) for seg in compile_protocol(circ, segments)]
         self.ptr = np.zeros(len(configs) + 1, dtype=np.int64)
         self.ptr[1:] = np.cumsum([len(c[0]) for c in configs])
-        self.nodes = np.array([n for c in configs for n in c[0]], dtype=np.int64)
+        self.nodes = np.concatenate([c[0] for c in configs]).astype(np.int64)
         width = max(len(c[0]) for c in configs)
         self.volts = np.zeros((len(configs), width))
         for i, (_, v) in enumerate(configs):
@@ -145,10 +134,13 @@ def unsupported(hw: Hardware, controller: Controller, configs: Configurations | 
     circ = hw.circuit
     if np.any((circ.model == MODEL_GMS) & (circ.params[:, 6] > 0)):
         return "stochastic MetastableSwitch devices need a fixed-step method"
+    # simulate(solver="auto") solves adaptive runs densely up to DENSE_MAX_NODES free nodes (its
+    # compiled sparse path is for the fixed-step methods), the compiled loop always: it runs only
+    # where no configuration can leave more
     fewest = 1 if configs is None else configs.fewest_driven
-    if circ.n_nodes - fewest >= SPARSE_MIN_NODES:
-        return (f"{circ.n_nodes - fewest} free nodes: simulate may choose its sparse engine "
-                f"(from {SPARSE_MIN_NODES}), which the compiled loop does not have")
+    if circ.n_nodes - fewest > DENSE_MAX_NODES:
+        return (f"up to {circ.n_nodes - fewest} free nodes: simulate uses its sparse engine above "
+                f"{DENSE_MAX_NODES}, which the compiled loop does not have")
     return None
 
 
@@ -402,8 +394,6 @@ def present(hw: Hardware, packed: Configurations, order: np.ndarray, active: np.
     >>> out.answer.shape, bool((out.x != hw.x).any())
     ((3, 2), True)
     """
-    from memsim.solve.integrate import _on_threads
-
     why = unsupported(hw, controller, packed)
     if why is not None:
         raise ValueError(f"present: the compiled loop does not apply: {why}")

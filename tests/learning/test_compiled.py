@@ -82,6 +82,16 @@ def test_pruning_spread_grounded_idle_inputs_and_open_edges():
     _same_training(a, b)
 
 
+def test_wide_dense_network_same_as_step_loop():
+    # 74 free nodes: past the fixed-step methods' sparse threshold (64), still dense for the adaptive method
+    hw = build_hardware(_net([2, 70, 2]), n_copies=3, seed=4)
+    ctrl = Controller(max_eras=4)
+    a = train(hw, association((0, 1)), ctrl, compiled=False)
+    b = train(hw, association((0, 1)), ctrl, compiled=True)
+    assert a.mistakes.sum() > 0
+    _same_training(a, b)
+
+
 def test_default_uses_compiled_loop_where_it_applies():
     hw = build_hardware(_net([2, 4, 2]), n_copies=3, seed=1)
     task = association((1, 0))
@@ -101,8 +111,8 @@ def test_outside_its_scope(why):
         hw = build_hardware(_net([2, 4, 2]), seed=0)
         ctrl = Controller(pulses=dataclasses.replace(Pulses(), method="rk4", dt=1e-10), max_eras=2)
         needle = "adaptive"
-    else:
-        hw = build_hardware(_net([2, 70, 2]), seed=0)
+    else:  # more than DENSE_MAX_NODES = 256 free nodes: simulate's sparse engine
+        hw = build_hardware(_net([2, 260, 2]), seed=0)
         needle = "sparse engine"
     task = association((0, 1))
     with pytest.raises(ValueError, match=needle):
