@@ -130,6 +130,20 @@ def _kernels(method: str, copies: int = 1) -> list[str]:
         ["memsim.solve.kernels:integrate_dense_parallel"] if copies >= _PARALLEL_MIN_COPIES else [])
 
 
+def _training_kernels(hw, controller, copies: int, task=None) -> list[str]:
+    """The compiled kernels a training of ``hw`` calls: the compiled loop's where it applies, else simulate's.
+
+    Without ``task`` the loop's scope is judged for the worst configuration (as for capacity's random sets).
+    """
+    from memsim.learning import compiled as compiled_loop
+
+    packed = None if task is None else compiled_loop.configurations(hw, task, controller)
+    if compiled_loop.unsupported(hw, controller, packed) is None:
+        return ["memsim.learning.compiled:run_slots"]
+    method = controller.pulses.method
+    return sorted(set(_kernels(method)) | set(_kernels(method, copies)))
+
+
 def _compile_notice(args: argparse.Namespace, kernels: list[str]) -> bool:
     """One line on stderr when ``kernels`` are not in numba's cache yet (see :mod:`memsim.jitcache`)."""
     from memsim.jitcache import compile_notice
@@ -284,7 +298,6 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
 
     from memsim import Network, Variability, layered
     from memsim.learning import Controller, Pulses, build_hardware, prune_edges, train
-    from memsim.learning import compiled as compiled_loop
 
     pulses = Pulses(read_voltage=args.read_voltage, punish_voltage=args.punish_voltage,
                     punish_duration=args.punish_duration, normalise_voltage=args.normalise_voltage,
@@ -294,11 +307,7 @@ def _train_and_report(args: argparse.Namespace, task, layers: list[int], label: 
     var = Variability(d2d=args.d2d, c2c=args.c2c) if (args.d2d or args.c2c) else None
     hw = build_hardware(net, n_copies=args.copies, variability=var, source_resistance=args.source_resistance,
                         prune_below=args.prune_below, seed=args.seed)
-    if compiled_loop.unsupported(hw, controller, compiled_loop.configurations(hw, task, controller)) is None:
-        kernels = ["memsim.learning.compiled:run_slots"]
-    else:
-        kernels = sorted(set(_kernels(pulses.method)) | set(_kernels(pulses.method, args.copies)))
-    _compile_notice(args, kernels)
+    _compile_notice(args, _training_kernels(hw, controller, args.copies, task))
     _check_pulses_move(net, pulses, args.device)
     if args.prune_fraction:
         hw = prune_edges(hw, fraction=args.prune_fraction, seed=args.seed)
@@ -439,7 +448,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     import numpy as np
 
     from memsim.analysis import empirical_capacity, structural_capacity
-    from memsim.learning import Controller
+    from memsim.learning import Controller, build_hardware
 
     net = _network(args, orientation="backward")
     if not net.outputs:
@@ -457,7 +466,8 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     if len(net.outputs) < 2:
         raise UsageError("--empirical needs a network with at least 2 outputs")
     controller = Controller(max_eras=args.max_eras)
-    _compile_notice(args, _kernels(controller.pulses.method, args.copies))
+    # empirical_capacity trains hardware built as build_hardware builds it by default
+    _compile_notice(args, _training_kernels(build_hardware(net), controller, args.copies))
     t0 = time.perf_counter()
     res = empirical_capacity(net, tasks=args.tasks, p_max=args.p_max, n_sets=args.n_sets, copies=args.copies,
                              controller=controller, threshold=args.threshold,
